@@ -1,0 +1,59 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig, redactDatabaseUrl } from './config';
+
+function errorOf(env: NodeJS.ProcessEnv): ConfigError {
+  try {
+    loadConfig(env, '/srv/concord');
+  } catch (err) {
+    if (err instanceof ConfigError) return err;
+    throw err;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('loadConfig', () => {
+  it('uses the documented defaults when nothing is set', () => {
+    const config = loadConfig({}, '/srv/concord');
+    expect(config.port).toBe(3000);
+    expect(config.databaseUrl).toBeUndefined();
+    expect(config.embeddedStorage).toBe('file');
+    expect(config.dataDir).toBe('/srv/concord/data');
+    expect(config.ledgerKeyFile).toBe('/srv/concord/data/ledger-key.json');
+    expect(config.migrationsRun).toBe(true);
+  });
+
+  it('names PORT when it is not a number or out of range', () => {
+    expect(errorOf({ PORT: 'abc' }).variable).toBe('PORT');
+    expect(errorOf({ PORT: '70000' }).message).toMatch(/^PORT: must be an integer between 1 and 65535/);
+    expect(errorOf({ PORT: '-1' }).variable).toBe('PORT');
+  });
+
+  it('names DATABASE_URL when it is malformed or not Postgres, without echoing it', () => {
+    const malformed = errorOf({ DATABASE_URL: 'not a url with secret-password' });
+    expect(malformed.variable).toBe('DATABASE_URL');
+    expect(malformed.message).not.toContain('secret-password');
+    expect(errorOf({ DATABASE_URL: 'mysql://u:p@localhost/db' }).message).toMatch(/postgres:\/\//);
+  });
+
+  it('accepts a postgres URL and the other switches', () => {
+    const config = loadConfig(
+      { DATABASE_URL: 'postgresql://u:p@127.0.0.1:5432/test', CONCORD_DB: 'memory', CONCORD_MIGRATIONS_RUN: 'false', LOG_LEVEL: 'warn' },
+      '/x',
+    );
+    expect(config.databaseUrl).toBe('postgresql://u:p@127.0.0.1:5432/test');
+    expect(config.embeddedStorage).toBe('memory');
+    expect(config.migrationsRun).toBe(false);
+    expect(config.logLevel).toBe('warn');
+  });
+
+  it('names every other variable it refuses', () => {
+    expect(errorOf({ CONCORD_DB: 'disk' }).variable).toBe('CONCORD_DB');
+    expect(errorOf({ CONCORD_DB_POOL_SIZE: '0' }).variable).toBe('CONCORD_DB_POOL_SIZE');
+    expect(errorOf({ CONCORD_MIGRATIONS_RUN: 'maybe' }).variable).toBe('CONCORD_MIGRATIONS_RUN');
+    expect(errorOf({ LOG_LEVEL: 'loud' }).variable).toBe('LOG_LEVEL');
+  });
+
+  it('redacts the password of a database URL', () => {
+    expect(redactDatabaseUrl('postgres://me:hunter2@db:5432/x')).toBe('postgres://me:***@db:5432/x');
+  });
+});
