@@ -1,4 +1,6 @@
 import { Institutions1764470000000 } from './1764470000000-Institutions';
+import { PrivacyLedger1764470100000 } from './1764470100000-PrivacyLedger';
+import { ApiKeys1764470200000 } from './1764470200000-ApiKeys';
 
 /** Every migration, in order. Listed explicitly so that compiled and source runs see the same set. */
-export const MIGRATIONS = [Institutions1764470000000];
+export const MIGRATIONS = [Institutions1764470000000, PrivacyLedger1764470100000, ApiKeys1764470200000];

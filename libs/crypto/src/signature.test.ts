@@ -153,3 +153,27 @@ describe('sign and verify', () => {
     }
   });
 });
+
+describe('sign through node:crypto', () => {
+  it('produces exactly the bytes tweetnacl produces (Ed25519 is deterministic)', async () => {
+    const nacl = (await import('tweetnacl')).default;
+    for (let i = 0; i < 20; i++) {
+      const pair = nacl.sign.keyPair();
+      const message = nacl.randomBytes(i * 37);
+      expect(Buffer.from(sign(message, pair.secretKey)).toString('hex')).toBe(
+        Buffer.from(nacl.sign.detached(message, pair.secretKey)).toString('hex'),
+      );
+    }
+  });
+
+  it('follows a secret key whose bytes were changed in place', async () => {
+    const nacl = (await import('tweetnacl')).default;
+    const a = nacl.sign.keyPair();
+    const b = nacl.sign.keyPair();
+    const key = a.secretKey.slice();
+    const message = new Uint8Array([1, 2, 3]);
+    sign(message, key);
+    key.set(b.secretKey);
+    expect(Buffer.from(sign(message, key))).toEqual(Buffer.from(nacl.sign.detached(message, b.secretKey)));
+  });
+});

@@ -1,5 +1,5 @@
 /**
- * Ed25519 detached signatures: tweetnacl signs, node:crypto verifies.
+ * Ed25519 detached signatures: tweetnacl makes keys, node:crypto signs and verifies.
  *
  * Verification is the hot path (the coordinator checks every answer, request and ledger entry),
  * and OpenSSL's Ed25519 through node:crypto is many times faster than tweetnacl's pure JavaScript
@@ -10,7 +10,7 @@
  * not reduced (S ≥ L), which tweetnacl accepts (a malleability, not a forgery). Every signature
  * tweetnacl produces is canonical, so nothing valid is lost.
  */
-import { createPublicKey, verify as nodeVerify, type KeyObject } from 'node:crypto';
+import { createPrivateKey, createPublicKey, sign as nodeSign, verify as nodeVerify, type KeyObject } from 'node:crypto';
 import nacl from 'tweetnacl';
 import { abytes, CryptoInputError, equalBytes } from './bytes';
 
@@ -86,11 +86,34 @@ export function signingPublicKeyOf(secretKey: Uint8Array): Uint8Array {
   return assertConsistentSigningKey(secretKey, 'secretKey');
 }
 
-/** Ed25519 detached signature (64 bytes) of `message` with tweetnacl. */
+/** DER prefix of an Ed25519 PKCS#8 PrivateKeyInfo holding a 32-byte seed (RFC 8410). */
+const ED25519_PKCS8_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex');
+
+/** node:crypto private keys of secret keys already used, with a snapshot of the bytes they came from. */
+const privateKeys = new WeakMap<Uint8Array, { snapshot: Uint8Array; key: KeyObject }>();
+
+function privateKeyObject(secretKey: Uint8Array): KeyObject {
+  const cached = privateKeys.get(secretKey);
+  if (cached !== undefined && equalBytes(cached.snapshot, secretKey)) return cached.key;
+  const key = createPrivateKey({
+    key: Buffer.concat([ED25519_PKCS8_PREFIX, secretKey.subarray(0, ED25519_SEED_LENGTH)]),
+    format: 'der',
+    type: 'pkcs8',
+  });
+  privateKeys.set(secretKey, { snapshot: secretKey.slice(), key });
+  return key;
+}
+
+/**
+ * Ed25519 detached signature (64 bytes) of `message`. Ed25519 signing is deterministic (RFC 8032),
+ * so OpenSSL through node:crypto produces exactly the bytes tweetnacl would — about fifty times
+ * faster, which matters where the ledger signs entries inside a charge transaction. The key is
+ * still checked for consistency first, so a corrupt key file is refused rather than used.
+ */
 export function sign(message: Uint8Array, secretKey: Uint8Array): Uint8Array {
   abytes(message, undefined, 'message');
   assertConsistentSigningKey(secretKey, 'secretKey');
-  return nacl.sign.detached(message, secretKey);
+  return new Uint8Array(nodeSign(null, message, privateKeyObject(secretKey)));
 }
 
 /**

@@ -6,6 +6,7 @@ import {
   HttpException,
   HttpStatus,
   Logger,
+  ParseUUIDPipe,
   ValidationPipe,
   type ValidationError,
 } from '@nestjs/common';
@@ -112,4 +113,9 @@ export class ProblemFilter implements ExceptionFilter {
     }
     return { type: 'about:blank', title: 'Internal server error', status: 500 };
   }
+}
+
+/** A path parameter that must be a UUID; a bad one is a 400 naming `path.<name>`. */
+export function uuidParam(name: string): ParseUUIDPipe {
+  return new ParseUUIDPipe({ exceptionFactory: () => new InvalidInputException([{ field: `path.${name}`, message: 'must be a UUID' }]) });
 }

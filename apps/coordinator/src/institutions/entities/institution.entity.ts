@@ -1,14 +1,15 @@
-import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn } from 'typeorm';
+import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn, Unique } from 'typeorm';
 
 export type InstitutionStatus = 'pending' | 'active' | 'suspended' | 'revoked';
 
 /** A bank or hospital taking part in the consortium. */
 @Entity({ name: 'institutions' })
+@Unique('UQ_institutions_name', ['name'])
 export class InstitutionEntity {
-  @PrimaryGeneratedColumn('uuid')
+  @PrimaryGeneratedColumn('uuid', { primaryKeyConstraintName: 'PK_institutions' })
   id!: string;
 
-  @Column({ type: 'text', unique: true })
+  @Column({ type: 'text' })
   name!: string;
 
   @Column({ type: 'text', default: 'pending' })

@@ -1,0 +1,44 @@
+import { type CanActivate, type ExecutionContext, HttpStatus, Injectable, SetMetadata } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import type { Request } from 'express';
+import { ProblemException } from '../common/problem';
+import type { ApiRole } from './entities/api-key.entity';
+import { type ApiPrincipal, ApiKeysService } from './api-keys.service';
+
+const ROLES = 'concord:roles';
+const PUBLIC = 'concord:public';
+
+/** The roles allowed on a route. A route without @Roles or @Public is refused to everyone. */
+export const Roles = (...roles: ApiRole[]): MethodDecorator & ClassDecorator => SetMetadata(ROLES, roles);
+export const Public = (): MethodDecorator & ClassDecorator => SetMetadata(PUBLIC, true);
+
+export interface AuthenticatedRequest extends Request {
+  principal?: ApiPrincipal;
+}
+
+/** Global guard: deny by default; Bearer API keys for admin and compliance routes. */
+@Injectable()
+export class RolesGuard implements CanActivate {
+  constructor(
+    private readonly reflector: Reflector,
+    private readonly apiKeys: ApiKeysService,
+  ) {}
+
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    const targets = [context.getHandler(), context.getClass()];
+    if (this.reflector.getAllAndOverride<boolean>(PUBLIC, targets)) return true;
+    const roles = this.reflector.getAllAndOverride<ApiRole[] | undefined>(ROLES, targets) ?? [];
+    const req = context.switchToHttp().getRequest<AuthenticatedRequest>();
+    const header = req.headers.authorization;
+    const match = typeof header === 'string' ? /^Bearer (\S+)$/.exec(header) : null;
+    const principal = match ? await this.apiKeys.authenticate(match[1]) : null;
+    if (!principal) {
+      throw new ProblemException(HttpStatus.UNAUTHORIZED, 'Unauthorized', 'a valid API key is required (Authorization: Bearer <key>)');
+    }
+    if (!roles.includes(principal.role)) {
+      throw new ProblemException(HttpStatus.FORBIDDEN, 'Forbidden', `the ${principal.role} role may not use this route`);
+    }
+    req.principal = principal;
+    return true;
+  }
+}

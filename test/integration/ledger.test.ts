@@ -1,0 +1,230 @@
+import { DPA_ORDERS, epsilonFromRdp, gnmaxEvent, type DpEvent } from '@concord/privacy';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { ChargeOutcome } from '../../apps/coordinator/src/ledger/ledger.service';
+import { verifyLedger } from '../../apps/coordinator/src/ledger/verify-ledger';
+import { ADMIN, createLedgerHarness, type LedgerHarness } from '../support/ledger';
+
+const kind = process.env.DATABASE_URL ? 'Postgres' : 'PGlite';
+
+/** ε of `queries` GNMax answers at σ, by hand: RDP(α) = queries·α/σ² (Scalable PATE, data-independent). */
+function handEpsilon(queries: number, sigma: number, delta: number): number {
+  const rdp = DPA_ORDERS.map((a) => (queries * a) / (sigma * sigma));
+  return epsilonFromRdp(DPA_ORDERS, rdp, delta).epsilon;
+}
+
+describe(`privacy ledger (${kind})`, () => {
+  let h: LedgerHarness;
+  let n = 0;
+
+  beforeAll(async () => {
+    // 64 connections on Postgres so that the 64 spenders really run concurrently; PGlite serialises transactions anyway.
+    h = await createLedgerHarness(process.env.DATABASE_URL ? 66 : 30);
+    await h.dataSource.query(`CREATE TABLE test_released (job_id text, batch_id text, label int)`);
+  });
+
+  afterAll(async () => {
+    await h?.close();
+  });
+
+  beforeEach(() => {
+    n += 1;
+  });
+
+  async function institution(epsilonCap: number, delta = 1e-6): Promise<string> {
+    const inst = await h.institutions.create({ name: `inst-${n}-${Math.random().toString(36).slice(2)}`, epsilonCap, delta }, ADMIN);
+    return inst.id;
+  }
+
+  function release(jobId: string, batchId: string, calls: { count: number }) {
+    return async (scope: { query: (sql: string, p?: unknown[]) => Promise<unknown[]> }) => {
+      calls.count += 1;
+      await scope.query(`INSERT INTO test_released (job_id, batch_id, label) VALUES ($1, $2, 7)`, [jobId, batchId]);
+      return 'released';
+    };
+  }
+
+  async function releasedRows(jobId: string): Promise<number> {
+    const rows = await h.dataSource.query<{ c: string }[]>(`SELECT count(*) AS c FROM test_released WHERE job_id = $1`, [jobId]);
+    return Number(rows[0].c);
+  }
+
+  it('opens a budget with a signed first entry and nothing spent', async () => {
+    const id = await institution(3);
+    const budget = await h.ledger.getBudget(id);
+    expect(budget).toMatchObject({
+      epsilonCap: 3,
+      delta: 1e-6,
+      epsilonSpent: 0,
+      epsilonRemaining: 3,
+      entries: 1,
+      accountant: 'rdp',
+      conversion: 'improved',
+    });
+    const { entries } = await h.ledger.listEntries(id, 0, 10);
+    expect(entries.map((e) => e.kind)).toEqual(['budget_opened']);
+  });
+
+  it('charges, releases in the same transaction, and reports ε spent as the accountant computes it by hand', async () => {
+    const a = await institution(5);
+    const b = await institution(5);
+    const calls = { count: 0 };
+    const event = gnmaxEvent(40, 100);
+    const outcome = await h.ledger.chargeAndRelease({
+      jobId: `job-${n}`,
+      batchId: '1',
+      charges: [a, b].map((institutionId) => ({ institutionId, event })),
+      release: release(`job-${n}`, '1', calls),
+    });
+    expect(outcome.status).toBe('charged');
+    expect(calls.count).toBe(1);
+    expect(await releasedRows(`job-${n}`)).toBe(1);
+    const expected = handEpsilon(100, 40, 1e-6);
+    for (const id of [a, b]) {
+      const budget = await h.ledger.getBudget(id);
+      expect(budget.epsilonSpent).toBeCloseTo(expected, 12);
+      expect(budget.epsilonRemaining).toBeCloseTo(5 - expected, 12);
+      expect(budget.entries).toBe(2);
+    }
+  });
+
+  it('refuses the whole batch before release when any participant would exceed its cap', async () => {
+    const rich = await institution(100);
+    const poor = await institution(handEpsilon(100, 40, 1e-6) * 0.99);
+    const calls = { count: 0 };
+    const outcome = await h.ledger.chargeAndRelease({
+      jobId: `job-${n}`,
+      batchId: '1',
+      charges: [rich, poor].map((institutionId) => ({ institutionId, event: gnmaxEvent(40, 100) })),
+      release: release(`job-${n}`, '1', calls),
+    });
+    expect(outcome.status).toBe('refused');
+    if (outcome.status === 'refused') {
+      expect(outcome.refusals.map((r) => r.institutionId)).toEqual([poor]);
+      expect(outcome.refusals[0].reason).toBe('cap_exceeded');
+    }
+    expect(calls.count).toBe(0);
+    expect(await releasedRows(`job-${n}`)).toBe(0);
+    for (const id of [rich, poor]) {
+      const budget = await h.ledger.getBudget(id);
+      expect(budget.epsilonSpent).toBe(0);
+      expect(budget.entries).toBe(1);
+    }
+  });
+
+  it('rolls the charge back when the release step fails', async () => {
+    const id = await institution(10);
+    await expect(
+      h.ledger.chargeAndRelease({
+        jobId: `job-${n}`,
+        batchId: '1',
+        charges: [{ institutionId: id, event: gnmaxEvent(40, 10) }],
+        release: async (scope) => {
+          await scope.query(`INSERT INTO test_released (job_id, batch_id, label) VALUES ($1, '1', 1)`, [`job-${n}`]);
+          throw new Error('label store unavailable');
+        },
+      }),
+    ).rejects.toThrow('label store unavailable');
+    expect(await releasedRows(`job-${n}`)).toBe(0);
+    expect((await h.ledger.getBudget(id)).entries).toBe(1);
+  });
+
+  it('is idempotent per (job, batch, institution): retries, even concurrent ones, charge once', async () => {
+    const a = await institution(10);
+    const b = await institution(10);
+    const calls = { count: 0 };
+    const charge = (): Promise<ChargeOutcome<string>> =>
+      h.ledger.chargeAndRelease({
+        jobId: `job-${n}`,
+        batchId: '7',
+        charges: [a, b].map((institutionId) => ({ institutionId, event: gnmaxEvent(40, 50) })),
+        release: release(`job-${n}`, '7', calls),
+      });
+    const outcomes = await Promise.all(Array.from({ length: 8 }, charge));
+    const again = await charge();
+    expect(outcomes.filter((o) => o.status === 'charged' && !o.replayed)).toHaveLength(1);
+    expect([...outcomes, again].every((o) => o.status === 'charged')).toBe(true);
+    expect(again).toMatchObject({ status: 'charged', replayed: true });
+    expect(calls.count).toBe(1);
+    expect(await releasedRows(`job-${n}`)).toBe(1);
+    expect((await h.ledger.getBudget(a)).entries).toBe(2);
+    expect((await h.ledger.getBudget(a)).epsilonSpent).toBeCloseTo(handEpsilon(50, 40, 1e-6), 12);
+  });
+
+  it('refuses malformed and unsupported events by field, before touching anything', async () => {
+    const id = await institution(10);
+    const bad = (event: unknown) =>
+      h.ledger.chargeAndRelease({
+        jobId: 'j',
+        batchId: 'b',
+        charges: [{ institutionId: id, event: event as DpEvent }],
+        release: () => Promise.resolve(0),
+      });
+    await expect(bad({ kind: 'gnmax', sigma: -1, queries: 3 })).rejects.toMatchObject({
+      errors: [expect.objectContaining({ field: 'charges[0].event' })],
+    });
+    await expect(bad({ kind: 'unsupported', description: 'laplace' })).rejects.toMatchObject({ status: 400 });
+    expect((await h.ledger.getBudget(id)).entries).toBe(1);
+  });
+
+  it('records cap changes with who and why, and refuses lowering below what is spent', async () => {
+    const id = await institution(5);
+    await h.ledger.chargeAndRelease({
+      jobId: `job-${n}`,
+      batchId: '1',
+      charges: [{ institutionId: id, event: gnmaxEvent(20, 100) }],
+      release: () => Promise.resolve(0),
+    });
+    const spent = (await h.ledger.getBudget(id)).epsilonSpent;
+    await expect(h.ledger.changeCap(id, spent / 2, 'mistake', ADMIN)).rejects.toMatchObject({
+      errors: [expect.objectContaining({ field: 'epsilonCap' })],
+    });
+    await expect(h.ledger.changeCap(id, 8, '', ADMIN)).rejects.toMatchObject({ errors: [expect.objectContaining({ field: 'reason' })] });
+    await h.ledger.changeCap(id, 8, 'board approval 14', ADMIN);
+    const { entries } = await h.ledger.listEntries(id, 0, 10);
+    expect(entries.map((e) => e.kind)).toEqual(['budget_opened', 'charge', 'budget_changed']);
+    expect(entries[2].details).toMatchObject({ actor: ADMIN, reason: 'board approval 14', epsilonCapBefore: 5, epsilonCapAfter: 8 });
+    expect((await h.ledger.getBudget(id)).epsilonCap).toBe(8);
+  });
+
+  it('has a database that refuses UPDATE, DELETE and TRUNCATE of ledger entries', async () => {
+    await institution(1);
+    await expect(h.dataSource.query(`UPDATE ledger_entries SET epsilon_spent = 0`)).rejects.toThrow(/append-only/);
+    await expect(h.dataSource.query(`DELETE FROM ledger_entries`)).rejects.toThrow(/append-only/);
+    await expect(h.dataSource.query(`TRUNCATE ledger_entries CASCADE`)).rejects.toThrow(/append-only/);
+  });
+
+  it('never overspends under 64 concurrent spenders on overlapping institutions', async () => {
+    const sigma = 30;
+    const perCharge = handEpsilon(20, sigma, 1e-6);
+    const ids = await Promise.all([1, 2, 3, 4, 5, 6].map((k) => institution(perCharge * (2 + k))));
+    const accepted = new Map(ids.map((id) => [id, 0]));
+    let refused = 0;
+    let attempt = 0;
+    await Promise.all(
+      Array.from({ length: 64 }, async (_, spender) => {
+        for (let i = 0; i < 4; i++) {
+          const k = attempt++;
+          // Overlapping participant sets: 2 or 3 of the 6 institutions, different per attempt.
+          const set = [ids[k % 6], ids[(k * 7 + spender) % 6], ids[(k + 3) % 6]].filter((v, j, a) => a.indexOf(v) === j);
+          const outcome = await h.ledger.chargeAndRelease({
+            jobId: `job-${n}-${spender}`,
+            batchId: String(i),
+            charges: set.map((institutionId) => ({ institutionId, event: gnmaxEvent(sigma, 20) })),
+            release: () => Promise.resolve(0),
+          });
+          if (outcome.status === 'charged') set.forEach((id) => accepted.set(id, (accepted.get(id) ?? 0) + 1));
+          else refused += 1;
+        }
+      }),
+    );
+    expect(refused).toBeGreaterThan(0);
+    for (const id of ids) {
+      const budget = await h.ledger.getBudget(id);
+      expect(budget.epsilonSpent).toBeLessThanOrEqual(budget.epsilonCap);
+      expect(budget.entries).toBe(1 + (accepted.get(id) ?? 0));
+      expect(budget.epsilonSpent).toBeCloseTo(handEpsilon(20 * (accepted.get(id) ?? 0), sigma, 1e-6), 9);
+    }
+    const report = await verifyLedger(h.repository, h.keyPair.publicKey);
+    expect(report.problems).toEqual([]);
+  });
+});
