@@ -1,3 +1,6 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { createApp } from '../../apps/coordinator/src/app.factory';
 import { type AppConfig, loadConfig } from '../../apps/coordinator/src/config/config';
@@ -5,14 +8,16 @@ import { type AppConfig, loadConfig } from '../../apps/coordinator/src/config/co
 export interface RunningApp {
   app: NestExpressApplication;
   baseUrl: string;
+  config: AppConfig;
   close(): Promise<void>;
 }
 
-/** Starts the coordinator in-process on an ephemeral port against the given database. */
+/** Starts the coordinator in-process on an ephemeral port against the given database, with its own ledger key. */
 export async function startTestApp(databaseUrl: string, overrides: Partial<AppConfig> = {}): Promise<RunningApp> {
-  const config: AppConfig = { ...loadConfig({ LOG_LEVEL: 'silent' }), databaseUrl, ...overrides };
+  const dataDir = mkdtempSync(join(tmpdir(), 'concord-app-'));
+  const config: AppConfig = { ...loadConfig({ LOG_LEVEL: 'silent', CONCORD_DATA_DIR: dataDir }), databaseUrl, ...overrides };
   const app = await createApp(config);
   await app.listen(0, '127.0.0.1');
   const address = app.getHttpServer().address() as { port: number };
-  return { app, baseUrl: `http://127.0.0.1:${address.port}`, close: () => app.close() };
+  return { app, baseUrl: `http://127.0.0.1:${address.port}`, config, close: () => app.close() };
 }

@@ -1,0 +1,186 @@
+/**
+ * `npm run --silent bench:ledger -- --spenders 64 --attempts 1000` against DATABASE_URL.
+ *
+ * 64 concurrent spenders charge overlapping sets of institutions through the real
+ * LedgerService.chargeAndRelease (locks, privacy filter, hash chain, signatures, release step)
+ * until `attempts` charges have been decided; the caps admit only part of them. Then, in the same
+ * run and on the same server, pgbench's single-row update with as many clients gives the machine's
+ * ceiling. Prints one JSON line.
+ */
+import 'reflect-metadata';
+import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { generateSigningKeyPair } from '@concord/crypto';
+import { DPA_ORDERS, epsilonFromRdp, gnmaxEvent } from '@concord/privacy';
+import { Client } from 'pg';
+import { DataSource } from 'typeorm';
+import { dataSourceOptions } from '../apps/coordinator/src/database/data-source-options';
+import { InstitutionsRepository } from '../apps/coordinator/src/institutions/institutions.repository';
+import { InstitutionsService } from '../apps/coordinator/src/institutions/institutions.service';
+import { LedgerKey } from '../apps/coordinator/src/ledger/ledger-key';
+import { LedgerRepository } from '../apps/coordinator/src/ledger/ledger.repository';
+import { LedgerService } from '../apps/coordinator/src/ledger/ledger.service';
+import { verifyLedger } from '../apps/coordinator/src/ledger/verify-ledger';
+
+function arg(name: string, fallback: number): number {
+  const i = process.argv.indexOf(`--${name}`);
+  if (i < 0) return fallback;
+  const value = Number(process.argv[i + 1]);
+  if (!Number.isInteger(value) || value <= 0) throw new Error(`--${name} must be a positive integer`);
+  return value;
+}
+
+async function withServer<T>(serverUrl: string, work: (url: string, name: string) => Promise<T>): Promise<T> {
+  const name = `concord_bench_${randomBytes(4).toString('hex')}`;
+  const admin = new Client({ connectionString: serverUrl });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE "${name}"`);
+  await admin.end();
+  const url = new URL(serverUrl);
+  url.pathname = `/${name}`;
+  try {
+    return await work(url.toString(), name);
+  } finally {
+    const cleanup = new Client({ connectionString: serverUrl });
+    await cleanup.connect();
+    await cleanup.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+    await cleanup.end();
+  }
+}
+
+function pgbenchTps(dbUrl: string, clients: number, seconds: number): number {
+  const dir = mkdtempSync(join(tmpdir(), 'concord-pgbench-'));
+  const script = join(dir, 'single-row-update.sql');
+  writeFileSync(script, '\\set aid random(1, 100000)\nUPDATE pgbench_accounts SET abalance = abalance + 1 WHERE aid = :aid;\n');
+  const url = new URL(dbUrl);
+  const env = {
+    ...process.env,
+    PGHOST: url.hostname,
+    PGPORT: url.port || '5432',
+    PGUSER: decodeURIComponent(url.username || 'postgres'),
+    PGPASSWORD: decodeURIComponent(url.password),
+    PGDATABASE: url.pathname.slice(1),
+  };
+  try {
+    const init = spawnSync('pgbench', ['-i', '-q', '-s', '1'], { env, encoding: 'utf8' });
+    if (init.status !== 0) throw new Error(`pgbench -i failed: ${init.stderr}`);
+    const run = spawnSync(
+      'pgbench',
+      ['-n', '-c', String(clients), '-j', String(Math.min(clients, cpus().length)), '-T', String(seconds), '-f', script],
+      { env, encoding: 'utf8' },
+    );
+    const match = /tps = ([0-9.]+)/.exec(run.stdout);
+    if (run.status !== 0 || !match) throw new Error(`pgbench failed: ${run.stderr || run.stdout}`);
+    return Number(match[1]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function main(): Promise<void> {
+  const spenders = arg('spenders', 64);
+  const attempts = arg('attempts', 1000);
+  const institutionsCount = arg('institutions', 16);
+  const perAttempt = Math.min(3, institutionsCount);
+  const serverUrl = process.env.DATABASE_URL;
+  if (!serverUrl) throw new Error('DATABASE_URL must point at a Postgres server (the benchmark creates and drops its own database)');
+
+  const sigma = 40;
+  const queriesPerBatch = 20;
+  const event = gnmaxEvent(sigma, queriesPerBatch);
+  // Each institution is touched by about attempts·perAttempt/institutions charges; the cap admits about half.
+  const admitted = Math.max(1, Math.floor((attempts * perAttempt) / institutionsCount / 2));
+  const capRdp = DPA_ORDERS.map((a) => (admitted * queriesPerBatch * a) / (sigma * sigma));
+  const cap = epsilonFromRdp(DPA_ORDERS, capRdp, 1e-6).epsilon * (1 + 1e-9);
+
+  const result = await withServer(serverUrl, async (url) => {
+    const dataSource = new DataSource(dataSourceOptions(url, spenders + 2));
+    await dataSource.initialize();
+    await dataSource.runMigrations({ transaction: 'each' });
+    await dataSource.query(`CREATE TABLE bench_released (job_id text NOT NULL, batch_id text NOT NULL, labels int[] NOT NULL)`);
+    const keyPair = generateSigningKeyPair();
+    const repository = new LedgerRepository(dataSource);
+    const ledger = new LedgerService(repository, LedgerKey.fromKeyPair(keyPair));
+    const institutions = new InstitutionsService(new InstitutionsRepository(dataSource), ledger);
+    const actor = { kind: 'system', id: 'bench' } as const;
+    const ids: string[] = [];
+    for (let i = 0; i < institutionsCount; i++)
+      ids.push((await institutions.create({ name: `bench-${i}`, epsilonCap: cap, delta: 1e-6 }, actor)).id);
+
+    let next = 0;
+    let accepted = 0;
+    let refused = 0;
+    let errors = 0;
+    const labels = Array.from({ length: queriesPerBatch }, (_, i) => i % 10);
+    const started = process.hrtime.bigint();
+    await Promise.all(
+      Array.from({ length: spenders }, async () => {
+        for (;;) {
+          const k = next++;
+          if (k >= attempts) return;
+          // Overlapping sets: consecutive institutions from a start that moves with the attempt number.
+          const set = Array.from({ length: perAttempt }, (_, j) => ids[(k * 5 + j * 3) % institutionsCount]).filter(
+            (v, j, a) => a.indexOf(v) === j,
+          );
+          try {
+            const outcome = await ledger.chargeAndRelease({
+              jobId: `job-${k % 7}`,
+              batchId: String(k),
+              charges: set.map((institutionId) => ({ institutionId, event })),
+              release: (scope) =>
+                scope.query(`INSERT INTO bench_released (job_id, batch_id, labels) VALUES ($1, $2, $3)`, [
+                  `job-${k % 7}`,
+                  String(k),
+                  labels,
+                ]),
+            });
+            if (outcome.status === 'charged') accepted++;
+            else refused++;
+          } catch (err) {
+            errors++;
+            if (errors <= 3) process.stderr.write(`charge error: ${err instanceof Error ? err.message : String(err)}\n`);
+          }
+        }
+      }),
+    );
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    const budgets = await ledger.listBudgets();
+    const maxSpent = Math.max(...budgets.map((b) => b.epsilonSpent));
+    const overspend = budgets.some((b) => b.epsilonSpent > b.epsilonCap);
+    const verification = await verifyLedger(repository, keyPair.publicKey);
+    const [{ c: releases }] = await dataSource.query<{ c: string }[]>(`SELECT count(*) AS c FROM bench_released`);
+    await dataSource.destroy();
+    return { accepted, refused, errors, seconds, maxSpent, overspend, verified: verification.verified, releases: Number(releases) };
+  });
+
+  const pgbench = await withServer(serverUrl, (url) => Promise.resolve(pgbenchTps(url, spenders, 10)));
+  const chargesPerS = attempts / result.seconds;
+  process.stdout.write(
+    `${JSON.stringify({
+      attempts,
+      accepted: result.accepted,
+      refused: result.refused,
+      cap_epsilon: cap,
+      max_spent_epsilon: result.maxSpent,
+      overspend: result.overspend,
+      errors: result.errors,
+      releases: result.releases,
+      charges_per_s: Math.round(chargesPerS),
+      accepted_per_s: Math.round(result.accepted / result.seconds),
+      pgbench_tps: Math.round(pgbench),
+      ratio: Number((chargesPerS / pgbench).toFixed(3)),
+      chain_verified: result.verified,
+      spenders,
+      institutions: institutionsCount,
+      institutions_per_charge: perAttempt,
+    })}\n`,
+  );
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`bench:ledger: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});
