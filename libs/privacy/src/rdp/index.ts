@@ -1,0 +1,7 @@
+export {
+  rdpGaussianMechanism,
+  rdpSubsampledGaussian,
+  computeRdpSubsampledGaussian,
+  logAInteger,
+  logAFractional,
+} from './subsampled-gaussian';

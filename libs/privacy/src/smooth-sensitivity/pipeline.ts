@@ -1,0 +1,199 @@
+import { epsilonFromRdpBasic } from '../conversion';
+import {
+  computeLogqGaussian,
+  isDataIndependentAlwaysOptGaussian,
+  rdpDataIndependentGaussian,
+  rdpGaussian,
+  rdpGaussianScalar,
+} from '../pate/gnmax';
+import {
+  computeLogPrAnswered,
+  computeRdpThreshold,
+  computeRdpThresholdScalar,
+  isDataIndependentAlwaysOptThreshold,
+  rdpDataIndependentThreshold,
+} from '../pate/threshold';
+import { localSensitivityBoundsGnmax } from './gnmax';
+import { computeDiscountedMax, optimalSigmaSs, rdpOfSmoothSensitivityGaussian } from './release';
+import { localSensitivityBoundsThreshold } from './threshold';
+
+/** Confident-GNMax parameters; `threshold` null means plain GNMax (every query answered). */
+export interface ConfidentGnmaxParams {
+  readonly threshold: number | null;
+  readonly sigma1: number | null;
+  readonly sigma2: number;
+}
+
+export interface ConfidentRdpResult {
+  readonly rdp: Float64Array;
+  readonly expectedAnswered: number;
+  readonly logPrAnswered: Float64Array;
+}
+
+/**
+ * Expected RDP of Confident-GNMax over a sequence of vote histograms, as the paper's Table 2
+ * computes it (smooth_sensitivity_table._compute_rdp): per query, the threshold step's RDP plus
+ * Pr[answered] × the GNMax RDP. This is an expectation over the threshold noise, not a
+ * worst-case ledger charge: a ledger charges GNMax on the queries actually answered.
+ * `dataIndependent` replaces both RDPs by their data-independent bounds, keeping the
+ * data-dependent Pr[answered] weight exactly as the upstream script does.
+ */
+export function computeConfidentGnmaxRdp(
+  votes: ReadonlyArray<ArrayLike<number>>,
+  params: ConfidentGnmaxParams,
+  orders: ArrayLike<number>,
+  dataIndependent = false,
+): ConfidentRdpResult {
+  const n = orders.length;
+  const rdp = new Float64Array(n);
+  const logPr = new Float64Array(votes.length);
+  let answered = 0;
+  for (let i = 0; i < votes.length; i++) {
+    const v = votes[i];
+    let logq1 = 0;
+    let step1: Float64Array | null = null;
+    if (params.threshold !== null) {
+      const s1 = requireSigma1(params);
+      logq1 = computeLogPrAnswered(params.threshold, s1, v);
+      if (dataIndependent) {
+        step1 = new Float64Array(n);
+        for (let k = 0; k < n; k++) step1[k] = rdpDataIndependentThreshold(s1, orders[k]);
+      } else {
+        step1 = computeRdpThreshold(logq1, s1, orders);
+      }
+    }
+    let step2: Float64Array;
+    if (dataIndependent) {
+      step2 = new Float64Array(n);
+      for (let k = 0; k < n; k++) step2[k] = rdpDataIndependentGaussian(params.sigma2, orders[k]);
+    } else {
+      step2 = rdpGaussian(computeLogqGaussian(v, params.sigma2), params.sigma2, orders);
+    }
+    const q1 = Math.exp(logq1);
+    for (let k = 0; k < n; k++) rdp[k] += (step1 ? step1[k] : 0) + step2[k] * q1;
+    answered += q1;
+    logPr[i] = logq1;
+  }
+  return { rdp, expectedAnswered: answered, logPrAnswered: logPr };
+}
+
+function requireSigma1(p: ConfidentGnmaxParams): number {
+  if (p.sigma1 === null) throw new RangeError('sigma1: required when threshold is set');
+  return p.sigma1;
+}
+
+export interface SmoothSensitivityPlan {
+  readonly orderOpt: number;
+  readonly dataIndependentStep1: boolean;
+  readonly dataIndependentStep2: boolean;
+  readonly betaOpt: number;
+  readonly smoothSensitivityOpt: number;
+  readonly sigmaSsOpt: number;
+  readonly rdpCumulativeAtOrder: number;
+  readonly expectedAnswered: number;
+  /** rdp(λ) + log(1/δ)/(λ - 1): the data-dependent ε before sanitisation (basic conversion). */
+  readonly epsBeforeSs: number;
+  /** epsBeforeSs + RDP of the smooth-sensitivity release: the ε that covers publishing the ε. */
+  readonly epsWithSs: number;
+}
+
+/**
+ * Scalable PATE §B / smooth_sensitivity_table.main (minus the symbolic C5–C6 check): choose the
+ * order from the data-dependent RDP, then, at that order, accumulate the expected local
+ * sensitivity over the queries and pick β on `betas` (default np.arange(.3/λ, .495/λ, .01/λ))
+ * minimising rdp + RDP(GNSS) + 2·S_β·σ_ss. The returned parameters are themselves computed from
+ * the private votes: only the sanitised release (value + S_β N(0, σ_ss²)) may be published.
+ */
+export function planSmoothSensitivityRelease(input: {
+  votes: ReadonlyArray<ArrayLike<number>>;
+  numTeachers: number;
+  params: ConfidentGnmaxParams;
+  delta: number;
+  orders: ArrayLike<number>;
+  betas?: ArrayLike<number>;
+}): SmoothSensitivityPlan {
+  const { votes, numTeachers, params, delta, orders } = input;
+  const { rdp } = computeConfidentGnmaxRdp(votes, params, orders, false);
+  const order = epsilonFromRdpBasic(orders, rdp, delta).optimalOrder;
+  const numClasses = votes[0].length;
+  const ind1 =
+    params.threshold === null ? true : isDataIndependentAlwaysOptThreshold(numTeachers, params.threshold, requireSigma1(params), [order]);
+  const ind2 = isDataIndependentAlwaysOptGaussian(numTeachers, numClasses, params.sigma2, [order]).every((x) => x);
+  const betas = input.betas ?? defaultBetas(order);
+  const costDelta = Math.log(1 / delta) / (order - 1);
+
+  let rdpCum = 0;
+  let answeredCum = 0;
+  const lsCum = new Float64Array(numTeachers);
+  for (let i = 0; i < votes.length; i++) {
+    const v = votes[i];
+    let logPr = 0;
+    let rdp1 = 0;
+    let ls1: Float64Array | null = null;
+    if (params.threshold !== null) {
+      const s1 = requireSigma1(params);
+      logPr = computeLogPrAnswered(params.threshold, s1, v);
+      if (ind1) {
+        rdp1 = rdpDataIndependentThreshold(s1, order);
+      } else {
+        rdp1 = computeRdpThresholdScalar(logPr, s1, order);
+        ls1 = localSensitivityBoundsThreshold(v, numTeachers, params.threshold, s1, order);
+      }
+    }
+    const pr = Math.exp(logPr);
+    answeredCum += pr;
+    let rdp2: number;
+    let ls2: Float64Array | null = null;
+    if (ind2) {
+      rdp2 = rdpDataIndependentGaussian(params.sigma2, order);
+    } else {
+      rdp2 = rdpGaussianScalar(computeLogqGaussian(v, params.sigma2), params.sigma2, order);
+      ls2 = localSensitivityBoundsGnmax(v, numTeachers, params.sigma2, order);
+    }
+    rdpCum += rdp1 + pr * rdp2;
+    for (let d = 0; d < numTeachers; d++) lsCum[d] += (ls1 ? ls1[d] : 0) + pr * (ls2 ? ls2[d] : 0);
+  }
+
+  let betaOpt = 0;
+  let ssOpt = 0;
+  let sigmaSsOpt = Infinity;
+  if (!(ind1 && ind2)) {
+    let costOpt = Infinity;
+    for (let b = 0; b < betas.length; b++) {
+      const beta = betas[b];
+      const ss = computeDiscountedMax(beta, lsCum);
+      const sigmaSs = optimalSigmaSs(beta, ss, order);
+      const costSs = rdpOfSmoothSensitivityGaussian(beta, sigmaSs, order);
+      const cost = rdpCum + costSs + 2 * ss * sigmaSs;
+      if (cost < costOpt) {
+        costOpt = cost;
+        betaOpt = beta;
+        ssOpt = ss;
+        sigmaSsOpt = sigmaSs;
+      }
+    }
+  }
+  const epsBeforeSs = rdpCum + costDelta;
+  const epsWithSs = epsBeforeSs + rdpOfSmoothSensitivityGaussian(betaOpt, sigmaSsOpt, order);
+  return {
+    orderOpt: order,
+    dataIndependentStep1: ind1,
+    dataIndependentStep2: ind2,
+    betaOpt,
+    smoothSensitivityOpt: ssOpt,
+    sigmaSsOpt,
+    rdpCumulativeAtOrder: rdpCum,
+    expectedAnswered: answeredCum,
+    epsBeforeSs,
+    epsWithSs,
+  };
+}
+
+/** np.arange(.3/λ, .495/λ, .01/λ). */
+export function defaultBetas(order: number): number[] {
+  const start = 0.3 / order;
+  const stop = 0.495 / order;
+  const step = 0.01 / order;
+  const n = Math.ceil((stop - start) / step);
+  return Array.from({ length: n }, (_, i) => start + i * step);
+}
