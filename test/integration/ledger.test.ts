@@ -128,6 +128,28 @@ describe(`privacy ledger (${kind})`, () => {
     expect((await h.ledger.getBudget(id)).entries).toBe(1);
   });
 
+  it('isolates a failing release step from the other calls decided in the same group', async () => {
+    const ids = await Promise.all([1, 2, 3, 4, 5].map(() => institution(10)));
+    const results = await Promise.allSettled(
+      ids.map((institutionId, k) =>
+        h.ledger.chargeAndRelease({
+          jobId: `job-${n}`,
+          batchId: String(k),
+          charges: [{ institutionId, event: gnmaxEvent(40, 10) }],
+          release: async (scope) => {
+            await scope.query(`INSERT INTO test_released (job_id, batch_id, label) VALUES ($1, $2, 1)`, [`job-${n}`, String(k)]);
+            if (k === 2) throw new Error('this caller fails');
+            return k;
+          },
+        }),
+      ),
+    );
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'fulfilled', 'rejected', 'fulfilled', 'fulfilled']);
+    expect(await releasedRows(`job-${n}`)).toBe(4);
+    const entries = await Promise.all(ids.map(async (id) => (await h.ledger.getBudget(id)).entries));
+    expect(entries).toEqual([2, 2, 1, 2, 2]);
+  });
+
   it('is idempotent per (job, batch, institution): retries, even concurrent ones, charge once', async () => {
     const a = await institution(10);
     const b = await institution(10);
@@ -198,6 +220,7 @@ describe(`privacy ledger (${kind})`, () => {
     const perCharge = handEpsilon(20, sigma, 1e-6);
     const ids = await Promise.all([1, 2, 3, 4, 5, 6].map((k) => institution(perCharge * (2 + k))));
     const accepted = new Map(ids.map((id) => [id, 0]));
+    const refusedBy = new Set<string>();
     let refused = 0;
     let attempt = 0;
     await Promise.all(
@@ -213,7 +236,10 @@ describe(`privacy ledger (${kind})`, () => {
             release: () => Promise.resolve(0),
           });
           if (outcome.status === 'charged') set.forEach((id) => accepted.set(id, (accepted.get(id) ?? 0) + 1));
-          else refused += 1;
+          else {
+            refused += 1;
+            outcome.refusals.forEach((r) => refusedBy.add(r.institutionId));
+          }
         }
       }),
     );
@@ -223,6 +249,8 @@ describe(`privacy ledger (${kind})`, () => {
       expect(budget.epsilonSpent).toBeLessThanOrEqual(budget.epsilonCap);
       expect(budget.entries).toBe(1 + (accepted.get(id) ?? 0));
       expect(budget.epsilonSpent).toBeCloseTo(handEpsilon(20 * (accepted.get(id) ?? 0), sigma, 1e-6), 9);
+      // Refused only when one more charge really would not fit: the filter is exact, not merely safe.
+      if (refusedBy.has(id)) expect(handEpsilon(20 * ((accepted.get(id) ?? 0) + 1), sigma, 1e-6)).toBeGreaterThan(budget.epsilonCap);
     }
     const report = await verifyLedger(h.repository, h.keyPair.publicKey);
     expect(report.problems).toEqual([]);

@@ -78,3 +78,17 @@ describe('canonicalJson', () => {
     expect(() => canonicalJson({ secret: 12345678901234567890n })).toThrow(/^\$\.secret: bigint is not allowed$/);
   });
 });
+
+describe('canonicalJson on number arrays', () => {
+  it('formats a dense finite array exactly as element by element', () => {
+    const values = [0, -0, 1, -1.5, 1e-7, 123456789012345680000, 5e-324, Number.MAX_VALUE, 0.1 + 0.2];
+    expect(canonicalJson(values)).toBe(`[${values.map((v) => canonicalJson(v)).join(',')}]`);
+    expect(canonicalJson({ rdp: values })).toBe(`{"rdp":[${values.map((v) => canonicalJson(v)).join(',')}]}`);
+  });
+
+  it('still refuses non-finite numbers and holes inside number arrays', () => {
+    expect(() => canonicalJson([1, Infinity])).toThrow(/\$\[1\]/);
+    // eslint-disable-next-line no-sparse-arrays
+    expect(() => canonicalJson([1, , 3])).toThrow(/hole/);
+  });
+});

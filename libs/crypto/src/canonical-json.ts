@@ -39,6 +39,14 @@ function childPath(path: string, key: string): string {
   return /^[A-Za-z_$][A-Za-z0-9_$]*$/.test(key) ? `${path}.${key}` : `${path}[${JSON.stringify(key)}]`;
 }
 
+function isDenseFiniteNumberArray(value: readonly unknown[]): boolean {
+  for (let i = 0; i < value.length; i++) {
+    const item = value[i];
+    if (typeof item !== 'number' || !Number.isFinite(item) || !(i in value)) return false;
+  }
+  return true;
+}
+
 function write(value: unknown, path: string, ancestors: Set<object>): string {
   switch (typeof value) {
     case 'string':
@@ -66,6 +74,9 @@ function write(value: unknown, path: string, ancestors: Set<object>): string {
   ancestors.add(value);
   try {
     if (Array.isArray(value)) {
+      // Fast path for dense arrays of finite numbers (RDP vectors): JSON.stringify formats each
+      // exactly as the general path does, without building an error path per element.
+      if (isDenseFiniteNumberArray(value)) return JSON.stringify(value);
       const items: string[] = [];
       for (let i = 0; i < value.length; i++) {
         if (!Object.prototype.hasOwnProperty.call(value, i)) {

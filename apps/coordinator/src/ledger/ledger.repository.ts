@@ -39,6 +39,11 @@ export interface BudgetWithName extends PrivacyBudgetEntity {
   institutionName: string;
 }
 
+/** The key under which charges of one (job, batch) are grouped. */
+export function batchKey(jobId: string, batchId: string): string {
+  return `${jobId}\u0000${batchId}`;
+}
+
 /** SQLSTATEs after which the whole transaction is simply run again. */
 const RETRYABLE = new Set(['40001', '40P01']);
 const UNIQUE_VIOLATION = '23505';
@@ -110,69 +115,66 @@ export class LedgerTransaction implements TransactionScope {
       .getMany();
   }
 
-  async findCharges(jobId: string, batchId: string, institutionIds: readonly string[]): Promise<StoredEntry[]> {
+  /** Stored charges of several (job, batch) pairs, grouped by pair. */
+  async findChargesForBatches(batches: readonly { jobId: string; batchId: string }[]): Promise<Map<string, StoredEntry[]>> {
     const rows = await this.query<EntryRow>(
       `SELECT ${ENTRY_COLUMNS} FROM ledger_entries
-        WHERE kind = 'charge' AND job_id = $1 AND batch_id = $2 AND institution_id = ANY($3::uuid[])
+        WHERE kind = 'charge' AND (job_id, batch_id) IN (SELECT * FROM unnest($1::text[], $2::text[]))
         ORDER BY institution_id`,
-      [jobId, batchId, [...institutionIds]],
+      [batches.map((b) => b.jobId), batches.map((b) => b.batchId)],
     );
-    return rows.map(toStoredEntry);
+    const byBatch = new Map<string, StoredEntry[]>();
+    for (const row of rows) {
+      const entry = toStoredEntry(row);
+      const key = batchKey(entry.jobId ?? '', entry.batchId ?? '');
+      byBatch.set(key, [...(byBatch.get(key) ?? []), entry]);
+    }
+    return byBatch;
   }
 
   async insertBudget(budget: Omit<PrivacyBudgetEntity, 'institution' | 'updatedAt'> & { updatedAt: Date }): Promise<void> {
     await this.manager.insert(PrivacyBudgetEntity, budget);
   }
 
-  /** Appends entries and updates the budgets' caches (one statement each, however many institutions). */
+  /**
+   * Appends entries and updates the budgets' caches in ONE statement (a data-modifying CTE), however
+   * many institutions: one round trip while the budget rows are locked.
+   */
   async appendEntries(entries: readonly NewEntry[], caches: readonly BudgetCacheUpdate[]): Promise<void> {
     const params: unknown[] = [];
-    const tuples = entries.map((e) => {
-      const base = params.length;
-      params.push(
-        e.institutionId,
-        e.seq,
-        e.kind,
-        e.jobId,
-        e.batchId,
-        e.event === null || e.event === undefined ? null : JSON.stringify(e.event),
-        e.eventSchemaVersion,
-        e.details === null || e.details === undefined ? null : JSON.stringify(e.details),
-        e.rdp,
-        e.epsilonSpent,
-        e.optimalOrder,
-        e.epsilonCap,
-        e.prevHash,
-        e.hash,
-        e.signature,
-        e.createdAt,
-      );
-      const p = (i: number): string => `$${base + i}`;
-      return `(${p(1)}::uuid, ${p(2)}::bigint, ${p(3)}, ${p(4)}, ${p(5)}, ${p(6)}::jsonb, ${p(7)}::int, ${p(8)}::jsonb, ${p(9)}::float8[],
-        ${p(10)}::float8, ${p(11)}::float8, ${p(12)}::float8, ${p(13)}, ${p(14)}, ${p(15)}, ${p(16)}::timestamptz)`;
-    });
-    await this.query(
-      `INSERT INTO ledger_entries (institution_id, seq, kind, job_id, batch_id, event, event_schema_version, details, rdp,
-         epsilon_spent, optimal_order, epsilon_cap, prev_hash, hash, signature, created_at)
-       VALUES ${tuples.join(', ')}`,
-      params,
+    const p = (value: unknown): string => {
+      params.push(value);
+      return `$${params.length}`;
+    };
+    const tuples = entries.map(
+      (e) =>
+        `(${p(e.institutionId)}::uuid, ${p(e.seq)}::bigint, ${p(e.kind)}, ${p(e.jobId)}, ${p(e.batchId)}, ` +
+        `${p(e.event === null || e.event === undefined ? null : JSON.stringify(e.event))}::jsonb, ${p(e.eventSchemaVersion)}::int, ` +
+        `${p(e.details === null || e.details === undefined ? null : JSON.stringify(e.details))}::jsonb, ${p(e.rdp)}::float8[], ` +
+        `${p(e.epsilonSpent)}::float8, ${p(e.optimalOrder)}::float8, ${p(e.epsilonCap)}::float8, ${p(e.prevHash)}, ${p(e.hash)}, ` +
+        `${p(e.signature)}, ${p(e.createdAt)}::timestamptz)`,
     );
-    if (caches.length === 0) return;
-    const cacheParams: unknown[] = [];
-    const cacheTuples = caches.map((c) => {
-      const base = cacheParams.length;
-      cacheParams.push(c.institutionId, c.rdp, c.epsilonSpent, c.optimalOrder, c.epsilonCap, c.lastSeq, c.lastHash, c.updatedAt);
-      const p = (i: number): string => `$${base + i}`;
-      return `(${p(1)}::uuid, ${p(2)}::float8[], ${p(3)}::float8, ${p(4)}::float8, ${p(5)}::float8, ${p(6)}::bigint, ${p(7)}, ${p(8)}::timestamptz)`;
-    });
+    const insert = `INSERT INTO ledger_entries (institution_id, seq, kind, job_id, batch_id, event, event_schema_version, details, rdp,
+         epsilon_spent, optimal_order, epsilon_cap, prev_hash, hash, signature, created_at)
+       VALUES ${tuples.join(', ')}`;
+    if (caches.length === 0) {
+      await this.query(insert, params);
+      return;
+    }
+    const cacheTuples = caches.map(
+      (c) =>
+        `(${p(c.institutionId)}::uuid, ${p(c.rdp)}::float8[], ${p(c.epsilonSpent)}::float8, ${p(c.optimalOrder)}::float8, ` +
+        `${p(c.epsilonCap)}::float8, ${p(c.lastSeq)}::bigint, ${p(c.lastHash)}, ${p(c.updatedAt)}::timestamptz)`,
+    );
     await this.query(
-      `UPDATE privacy_budgets AS b
+      `WITH appended AS (${insert} RETURNING 1)
+       UPDATE privacy_budgets AS b
           SET rdp = v.rdp, epsilon_spent = v.epsilon_spent, optimal_order = v.optimal_order, epsilon_cap = v.epsilon_cap,
               last_seq = v.last_seq, last_hash = v.last_hash, updated_at = v.updated_at
          FROM (VALUES ${cacheTuples.join(', ')})
            AS v(institution_id, rdp, epsilon_spent, optimal_order, epsilon_cap, last_seq, last_hash, updated_at)
         WHERE b.institution_id = v.institution_id`,
-      cacheParams,
+      params,
     );
   }
 }
@@ -182,14 +184,16 @@ export class LedgerRepository {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
   /**
-   * Runs `work` in one READ COMMITTED transaction and commits it, running it again from the start
-   * after a serialisation failure, a deadlock or a unique-key race (a concurrent identical charge):
-   * the work re-reads everything under its locks, so a retry sees the winner's result.
+   * Runs `work` in one transaction and commits it, running it again from the start after a
+   * serialisation failure, a deadlock or a unique-key race (a concurrent identical charge): the work
+   * re-reads everything under its locks, so a retry sees the winner's result. Correctness rests on
+   * the row locks, not on the isolation level: READ COMMITTED (Postgres' default, and what is used
+   * here) or anything stricter is safe; stricter levels only add retried serialisation failures.
    */
   async transaction<T>(work: (tx: LedgerTransaction) => Promise<T>): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.dataSource.transaction('READ COMMITTED', (manager) => work(new LedgerTransaction(manager)));
+        return await this.dataSource.transaction((manager) => work(new LedgerTransaction(manager)));
       } catch (err) {
         const code = err instanceof QueryFailedError ? (err.driverError as { code?: string }).code : undefined;
         const retryable = code !== undefined && (RETRYABLE.has(code) || code === UNIQUE_VIOLATION);

@@ -16,6 +16,7 @@ import type { PrivacyBudgetEntity } from './entities/privacy-budget.entity';
 import { ledgerEntryBody, type LedgerEntryFields } from './entry-body';
 import { LedgerKey } from './ledger-key';
 import {
+  batchKey,
   type BudgetCacheUpdate,
   type BudgetWithName,
   LedgerRepository,
@@ -84,6 +85,29 @@ export interface BudgetSummary {
 }
 
 export const LEDGER_KEY = Symbol('LEDGER_KEY');
+
+/** At most this many calls are decided in one transaction. */
+const MAX_GROUP = 128;
+
+interface PendingCharge {
+  jobId: string;
+  batchId: string;
+  charges: { institutionId: string; event: DpEvent }[];
+  release: (scope: TransactionScope) => Promise<unknown>;
+  resolve: (outcome: ChargeOutcome<unknown>) => void;
+  reject: (error: unknown) => void;
+}
+
+type Decision = { ok: true; outcome: ChargeOutcome<unknown> } | { ok: false; error: unknown };
+
+interface RunningBudget {
+  budget: PrivacyBudgetEntity;
+  rdp: number[];
+  lastSeq: number;
+  lastHash: string;
+  epsilonSpent?: number;
+  optimalOrder?: number | null;
+}
 
 const MAX_ID_LENGTH = 200;
 
@@ -207,71 +231,179 @@ export class LedgerService {
    * budget rows are locked in a fixed order, each participant's running RDP is composed with its
    * event, and if any cap would be exceeded nothing is written and nothing released. A call for a
    * (job, batch) already charged returns the stored charges and charges nothing again.
+   *
+   * Group commit: calls that arrive while a charge transaction is running wait and are then decided
+   * together, in arrival order, in the next transaction — one lock acquisition and one write for
+   * the whole group instead of one per call. Each call's outcome is exactly what it would be alone
+   * in that order (each sees the totals left by the calls before it). If the group's transaction
+   * fails (a release step throws, say), every call of the group is run again alone, so one caller's
+   * failure is never another's.
    */
-  async chargeAndRelease<T>(request: ChargeRequest<T>): Promise<ChargeOutcome<T>> {
-    const charges = validateCharges(request);
-    const ids = charges.map((c) => c.institutionId);
-    return this.repository.transaction(async (tx): Promise<ChargeOutcome<T>> => {
-      const budgets = await tx.lockBudgets(ids);
-      if (budgets.length !== ids.length) {
-        const found = new Set(budgets.map((b) => b.institutionId));
-        throw notFound(ids.find((id) => !found.has(id)) ?? ids[0]);
+  chargeAndRelease<T>(request: ChargeRequest<T>): Promise<ChargeOutcome<T>> {
+    let charges: { institutionId: string; event: DpEvent }[];
+    try {
+      charges = validateCharges(request);
+    } catch (err) {
+      return Promise.reject(err instanceof Error ? err : new Error(String(err)));
+    }
+    return new Promise<ChargeOutcome<T>>((resolve, reject) => {
+      this.pending.push({
+        jobId: request.jobId,
+        batchId: request.batchId,
+        charges,
+        release: request.release,
+        resolve: resolve as (outcome: ChargeOutcome<unknown>) => void,
+        reject,
+      });
+      this.startGroup();
+    });
+  }
+
+  private readonly pending: PendingCharge[] = [];
+  private groupRunning = false;
+
+  private startGroup(): void {
+    if (this.groupRunning || this.pending.length === 0) return;
+    this.groupRunning = true;
+    const group = this.pending.splice(0, MAX_GROUP);
+    void this.runGroup(group).finally(() => {
+      this.groupRunning = false;
+      this.startGroup();
+    });
+  }
+
+  private async runGroup(group: PendingCharge[]): Promise<void> {
+    try {
+      const decided = await this.repository.transaction((tx) => this.decideGroup(tx, group));
+      decided.forEach((d, i) => (d.ok ? group[i].resolve(d.outcome) : group[i].reject(d.error)));
+    } catch (err) {
+      if (group.length === 1) {
+        group[0].reject(err);
+        return;
       }
-      const existing = await tx.findCharges(request.jobId, request.batchId, ids);
-      if (existing.length === ids.length) return { status: 'charged', replayed: true, entries: existing };
-      if (existing.length > 0) {
-        throw new ProblemException(
-          HttpStatus.CONFLICT,
-          'Batch already charged to other participants',
-          `batch ${request.batchId} of job ${request.jobId} was charged to ${existing.map((e) => e.institutionId).join(', ')} with a different participant list`,
-        );
+      for (const charge of group) {
+        try {
+          const [d] = await this.repository.transaction((tx) => this.decideGroup(tx, [charge]));
+          if (d.ok) charge.resolve(d.outcome);
+          else charge.reject(d.error);
+        } catch (alone) {
+          charge.reject(alone);
+        }
       }
-      const eventOf = new Map(charges.map((c) => [c.institutionId, c.event]));
+    }
+  }
+
+  /** Decides a group of charges inside one transaction; per-call errors are returned, not thrown. */
+  private async decideGroup(tx: LedgerTransaction, group: readonly PendingCharge[]): Promise<Decision[]> {
+    const ids = [...new Set(group.flatMap((g) => g.charges.map((c) => c.institutionId)))].sort();
+    const budgets = new Map((await tx.lockBudgets(ids)).map((b) => [b.institutionId, b]));
+    const stored = await tx.findChargesForBatches(group.map((g) => ({ jobId: g.jobId, batchId: g.batchId })));
+    // Running state per institution, advanced by each call charged earlier in this group.
+    const state = new Map<string, RunningBudget>();
+    for (const b of budgets.values()) {
+      state.set(b.institutionId, { budget: b, rdp: b.rdp, lastSeq: b.lastSeq, lastHash: b.lastHash });
+    }
+    const chargedHere = new Map<string, (StoredEntry | NewEntry)[]>();
+    const decisions: Decision[] = [];
+    const toRelease: { index: number; release: PendingCharge['release']; entries: NewEntry[] }[] = [];
+    const entries: NewEntry[] = [];
+    const now = new Date();
+
+    for (const call of group) {
+      const missing = call.charges.find((c) => !budgets.has(c.institutionId));
+      if (missing) {
+        decisions.push({ ok: false, error: notFound(missing.institutionId) });
+        continue;
+      }
+      const key = batchKey(call.jobId, call.batchId);
+      const wanted = new Set(call.charges.map((c) => c.institutionId));
+      const prior = [...(stored.get(key) ?? []), ...(chargedHere.get(key) ?? [])].filter((e) => wanted.has(e.institutionId));
+      if (prior.length === wanted.size) {
+        decisions.push({ ok: true, outcome: { status: 'charged', replayed: true, entries: prior as StoredEntry[] } });
+        continue;
+      }
+      if (prior.length > 0) {
+        decisions.push({
+          ok: false,
+          error: new ProblemException(
+            HttpStatus.CONFLICT,
+            'Batch already charged to other participants',
+            `batch ${call.batchId} of job ${call.jobId} was charged to ${prior.map((e) => e.institutionId).join(', ')} with a different participant list`,
+          ),
+        });
+        continue;
+      }
+      const sorted = [...call.charges].sort((a, b) => (a.institutionId < b.institutionId ? -1 : 1));
       const refusals: Refusal[] = [];
-      const fits = budgets.map((budget) => {
-        const fit = checkFits(
-          budget.rdp,
-          budget.orders,
-          { epsilon: budget.epsilonCap, delta: budget.delta },
-          eventOf.get(budget.institutionId)!,
-        );
-        if (budget.status !== 'active') refusals.push(refusalOf(budget, 'budget_frozen', fit.epsilonAfter));
-        else if (!fit.fits) refusals.push(refusalOf(budget, 'cap_exceeded', fit.epsilonAfter));
+      const fits = sorted.map((c) => {
+        const s = state.get(c.institutionId)!;
+        const fit = checkFits(s.rdp, s.budget.orders, { epsilon: s.budget.epsilonCap, delta: s.budget.delta }, c.event);
+        const spent = s.rdp === s.budget.rdp ? s.budget.epsilonSpent : (s.epsilonSpent ?? s.budget.epsilonSpent);
+        if (s.budget.status !== 'active') refusals.push(refusalOf(s.budget, 'budget_frozen', spent, fit.epsilonAfter));
+        else if (!fit.fits) refusals.push(refusalOf(s.budget, 'cap_exceeded', spent, fit.epsilonAfter));
         return fit;
       });
-      if (refusals.length > 0) return { status: 'refused', refusals };
-
-      const now = new Date();
-      const entries: NewEntry[] = [];
-      const caches: BudgetCacheUpdate[] = [];
-      budgets.forEach((budget, i) => {
+      if (refusals.length > 0) {
+        decisions.push({ ok: true, outcome: { status: 'refused', refusals } });
+        continue;
+      }
+      const callEntries = sorted.map((c, i) => {
+        const s = state.get(c.institutionId)!;
         const fit = fits[i];
-        const total = budget.rdp.map((r, k) => r + fit.candidateRdp[k]);
         const entry = this.seal(
           {
-            institutionId: budget.institutionId,
-            seq: budget.lastSeq + 1,
+            institutionId: c.institutionId,
+            seq: s.lastSeq + 1,
             kind: 'charge',
-            jobId: request.jobId,
-            batchId: request.batchId,
-            event: eventOf.get(budget.institutionId),
+            jobId: call.jobId,
+            batchId: call.batchId,
+            event: c.event,
             eventSchemaVersion: DP_EVENT_SCHEMA_VERSION,
             details: null,
             rdp: Array.from(fit.candidateRdp),
             epsilonSpent: fit.epsilonAfter,
             optimalOrder: fit.optimalOrder,
-            epsilonCap: budget.epsilonCap,
+            epsilonCap: s.budget.epsilonCap,
             createdAt: now,
           },
-          budget.lastHash,
+          s.lastHash,
         );
-        entries.push(entry);
-        caches.push(cacheOf(entry, total));
+        s.rdp = s.rdp.map((r, k) => r + fit.candidateRdp[k]);
+        s.lastSeq = entry.seq;
+        s.lastHash = entry.hash;
+        s.epsilonSpent = entry.epsilonSpent;
+        s.optimalOrder = entry.optimalOrder;
+        return entry;
       });
+      entries.push(...callEntries);
+      chargedHere.set(key, [...(chargedHere.get(key) ?? []), ...callEntries]);
+      toRelease.push({ index: decisions.length, release: call.release, entries: callEntries });
+      decisions.push({ ok: true, outcome: { status: 'charged', replayed: false, entries: callEntries, released: undefined } });
+    }
+
+    if (entries.length > 0) {
+      const caches: BudgetCacheUpdate[] = [];
+      for (const s of state.values()) {
+        if (s.lastSeq === s.budget.lastSeq) continue;
+        caches.push({
+          institutionId: s.budget.institutionId,
+          rdp: s.rdp,
+          epsilonSpent: s.epsilonSpent ?? s.budget.epsilonSpent,
+          optimalOrder: s.optimalOrder ?? s.budget.optimalOrder,
+          epsilonCap: s.budget.epsilonCap,
+          lastSeq: s.lastSeq,
+          lastHash: s.lastHash,
+          updatedAt: now,
+        });
+      }
       await tx.appendEntries(entries, caches);
-      const released = await request.release(tx);
-      return { status: 'charged', replayed: false, entries, released };
-    });
+    }
+    // Release steps run last, in arrival order, inside the same transaction as every charge.
+    for (const r of toRelease) {
+      const released = await r.release(tx);
+      decisions[r.index] = { ok: true, outcome: { status: 'charged', replayed: false, entries: r.entries, released } };
+    }
+    return decisions;
   }
 
   async listBudgets(): Promise<BudgetSummary[]> {
@@ -340,8 +472,8 @@ function cacheOf(entry: NewEntry, total: readonly number[]): BudgetCacheUpdate {
   };
 }
 
-function refusalOf(budget: PrivacyBudgetEntity, reason: Refusal['reason'], epsilonAfter: number): Refusal {
-  return { institutionId: budget.institutionId, reason, epsilonSpent: budget.epsilonSpent, epsilonAfter, epsilonCap: budget.epsilonCap };
+function refusalOf(budget: PrivacyBudgetEntity, reason: Refusal['reason'], epsilonSpent: number, epsilonAfter: number): Refusal {
+  return { institutionId: budget.institutionId, reason, epsilonSpent, epsilonAfter, epsilonCap: budget.epsilonCap };
 }
 
 function notFound(institutionId: string): ProblemException {
