@@ -5,3 +5,4 @@ export * from './keys';
 export * from './envelope';
 export * from './chain';
 export * from './request-signing';
+export * from './secure-random';
