@@ -88,7 +88,6 @@ describe('canonicalJson on number arrays', () => {
 
   it('still refuses non-finite numbers and holes inside number arrays', () => {
     expect(() => canonicalJson([1, Infinity])).toThrow(/\$\[1\]/);
-    // eslint-disable-next-line no-sparse-arrays
     expect(() => canonicalJson([1, , 3])).toThrow(/hole/);
   });
 });
