@@ -38,6 +38,7 @@ export class ProblemException extends HttpException {
     readonly problemType = 'about:blank',
   ) {
     super({ title, detail, errors }, status);
+    this.message = detail ? `${title}: ${detail}` : title;
   }
 }
 
