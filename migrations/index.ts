@@ -1,6 +1,14 @@
 import { Institutions1764470000000 } from './1764470000000-Institutions';
 import { PrivacyLedger1764470100000 } from './1764470100000-PrivacyLedger';
 import { ApiKeys1764470200000 } from './1764470200000-ApiKeys';
+import { Agents1764470300000 } from './1764470300000-Agents';
+import { TasksAndJobs1764470400000 } from './1764470400000-TasksAndJobs';
 
 /** Every migration, in order. Listed explicitly so that compiled and source runs see the same set. */
-export const MIGRATIONS = [Institutions1764470000000, PrivacyLedger1764470100000, ApiKeys1764470200000];
+export const MIGRATIONS = [
+  Institutions1764470000000,
+  PrivacyLedger1764470100000,
+  ApiKeys1764470200000,
+  Agents1764470300000,
+  TasksAndJobs1764470400000,
+];

@@ -13,6 +13,7 @@ export async function createApp(config: AppConfig): Promise<NestExpressApplicati
   const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config), {
     bufferLogs: true,
     abortOnError: false,
+    rawBody: true,
   });
   app.useLogger(app.get(Logger));
   app.disable('x-powered-by');

@@ -9,6 +9,10 @@ import { MetricsModule } from './metrics/metrics.module';
 import { AuthModule } from './auth/auth.module';
 import { InstitutionsModule } from './institutions/institutions.module';
 import { LedgerModule } from './ledger/ledger.module';
+import { AgentsModule } from './agents/agents.module';
+import { JobsModule } from './jobs/jobs.module';
+import { PlanningModule } from './planning/planning.module';
+import { TasksModule } from './tasks/tasks.module';
 
 @Module({})
 export class AppModule {
@@ -24,6 +28,10 @@ export class AppModule {
         AuthModule,
         LedgerModule,
         InstitutionsModule,
+        AgentsModule,
+        PlanningModule,
+        TasksModule,
+        JobsModule,
       ],
     };
   }

@@ -19,6 +19,7 @@ describe('loadConfig', () => {
     expect(config.embeddedStorage).toBe('file');
     expect(config.dataDir).toBe('/srv/concord/data');
     expect(config.ledgerKeyFile).toBe('/srv/concord/data/ledger-key.json');
+    expect(config.boxKeyFile).toBe('/srv/concord/data/box-key.json');
     expect(config.migrationsRun).toBe(true);
   });
 
@@ -51,6 +52,12 @@ describe('loadConfig', () => {
     expect(errorOf({ CONCORD_DB_POOL_SIZE: '0' }).variable).toBe('CONCORD_DB_POOL_SIZE');
     expect(errorOf({ CONCORD_MIGRATIONS_RUN: 'maybe' }).variable).toBe('CONCORD_MIGRATIONS_RUN');
     expect(errorOf({ LOG_LEVEL: 'loud' }).variable).toBe('LOG_LEVEL');
+  });
+
+  it('places the box key file where CONCORD_BOX_KEY_FILE says, relative to the working directory', () => {
+    expect(loadConfig({ CONCORD_BOX_KEY_FILE: 'keys/box.json' }, '/srv/concord').boxKeyFile).toBe('/srv/concord/keys/box.json');
+    expect(loadConfig({ CONCORD_BOX_KEY_FILE: '/etc/concord/box.json' }, '/x').boxKeyFile).toBe('/etc/concord/box.json');
+    expect(loadConfig({ CONCORD_DATA_DIR: '/var/lib/concord' }, '/x').boxKeyFile).toBe('/var/lib/concord/box-key.json');
   });
 
   it('redacts the password of a database URL', () => {

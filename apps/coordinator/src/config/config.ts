@@ -18,6 +18,8 @@ export interface AppConfig {
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   /** Ed25519 key that signs ledger entries and exports; created with mode 0600 if absent. */
   ledgerKeyFile: string;
+  /** X25519 key pair to which agents seal their answers; created with mode 0600 if absent. */
+  boxKeyFile: string;
 }
 
 export class ConfigError extends Error {
@@ -54,6 +56,11 @@ export const CONFIG_VARIABLES: readonly ConfigVariable[] = [
     name: 'CONCORD_LEDGER_KEY_FILE',
     default: 'CONCORD_DATA_DIR/ledger-key.json',
     description: 'Ed25519 signing key of the ledger; created with mode 0600 if absent.',
+  },
+  {
+    name: 'CONCORD_BOX_KEY_FILE',
+    default: 'CONCORD_DATA_DIR/box-key.json',
+    description: 'X25519 key pair to which agents seal their answers; created with mode 0600 if absent.',
   },
 ];
 
@@ -108,6 +115,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = p
   const dataDirRaw = env.CONCORD_DATA_DIR?.trim() || './data';
   const dataDir = isAbsolute(dataDirRaw) ? dataDirRaw : resolve(cwd, dataDirRaw);
   const keyRaw = env.CONCORD_LEDGER_KEY_FILE?.trim();
+  const boxKeyRaw = env.CONCORD_BOX_KEY_FILE?.trim();
   return {
     port: readInteger(env, 'PORT', 3000, 1, 65535),
     host: env.HOST?.trim() || '0.0.0.0',
@@ -118,6 +126,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = p
     migrationsRun: readBoolean(env, 'CONCORD_MIGRATIONS_RUN', true),
     logLevel: readEnum(env, 'LOG_LEVEL', LOG_LEVELS, 'info'),
     ledgerKeyFile: keyRaw ? (isAbsolute(keyRaw) ? keyRaw : resolve(cwd, keyRaw)) : resolve(dataDir, 'ledger-key.json'),
+    boxKeyFile: boxKeyRaw ? (isAbsolute(boxKeyRaw) ? boxKeyRaw : resolve(cwd, boxKeyRaw)) : resolve(dataDir, 'box-key.json'),
   };
 }
 

@@ -67,6 +67,16 @@ export type ChargeOutcome<T> =
   | { status: 'charged'; replayed: true; entries: StoredEntry[] }
   | { status: 'refused'; refusals: Refusal[] };
 
+export interface ChargePreview {
+  institutionId: string;
+  fits: boolean;
+  status: string;
+  epsilonSpent: number;
+  epsilonAfter: number;
+  epsilonCap: number;
+  delta: number;
+}
+
 export interface BudgetSummary {
   institutionId: string;
   institutionName: string;
@@ -409,6 +419,46 @@ export class LedgerService {
   async listBudgets(): Promise<BudgetSummary[]> {
     const budgets = await this.repository.listBudgets();
     return budgets.map(summarize);
+  }
+
+  /**
+   * Would `event` fit each institution's remaining budget now? Read-only: used to refuse a job
+   * whose worst-case cost exceeds a participant's budget before it starts.
+   */
+  async previewCharge(institutionIds: readonly string[], event: DpEvent): Promise<ChargePreview[]> {
+    const budgets = new Map((await this.repository.listBudgets(institutionIds)).map((b) => [b.institutionId, b]));
+    return institutionIds.map((institutionId) => {
+      const budget = budgets.get(institutionId);
+      if (!budget) throw notFound(institutionId);
+      const fit = checkFits(budget.rdp, budget.orders, { epsilon: budget.epsilonCap, delta: budget.delta }, event);
+      return {
+        institutionId,
+        fits: fit.fits && budget.status === 'active',
+        status: budget.status,
+        epsilonSpent: summarize(budget).epsilonSpent,
+        epsilonAfter: fit.epsilonAfter,
+        epsilonCap: budget.epsilonCap,
+        delta: budget.delta,
+      };
+    });
+  }
+
+  /**
+   * What one job has cost each participant: the RDP of the job's own charges alone, converted at
+   * the institution's δ (the institution's total is in its budget).
+   */
+  async jobCharges(jobId: string): Promise<{ institutionId: string; charges: number; epsilon: number; optimalOrder: number | null }[]> {
+    const entries = await this.repository.entriesForJob(jobId);
+    const byInstitution = new Map<string, StoredEntry[]>();
+    for (const e of entries) byInstitution.set(e.institutionId, [...(byInstitution.get(e.institutionId) ?? []), e]);
+    const budgets = new Map((await this.repository.listBudgets([...byInstitution.keys()])).map((b) => [b.institutionId, b]));
+    return [...byInstitution.entries()].map(([institutionId, list]) => {
+      const budget = budgets.get(institutionId)!;
+      const total = budget.orders.map(() => 0);
+      for (const e of list) e.rdp.forEach((r, k) => (total[k] += r));
+      const { epsilon, optimalOrder } = epsilonFromRdp(budget.orders, total, budget.delta);
+      return { institutionId, charges: list.length, epsilon, optimalOrder };
+    });
   }
 
   async getBudget(institutionId: string): Promise<BudgetSummary> {

@@ -10,5 +10,5 @@ export {
 } from './gnmax';
 export { localSensitivityBoundsThreshold } from './threshold';
 export { computeDiscountedMax, rdpOfSmoothSensitivityGaussian, optimalSigmaSs } from './release';
-export { computeConfidentGnmaxRdp, planSmoothSensitivityRelease, defaultBetas } from './pipeline';
+export { computeConfidentGnmaxRdp, planSmoothSensitivityRelease, defaultBetas, sanitizedEpsilon } from './pipeline';
 export type { ConfidentGnmaxParams, ConfidentRdpResult, SmoothSensitivityPlan } from './pipeline';

@@ -111,9 +111,21 @@ export function planSmoothSensitivityRelease(input: {
   delta: number;
   orders: ArrayLike<number>;
   betas?: ArrayLike<number>;
+  /**
+   * The realised outcome of the threshold step, one flag per query. When given, the GNMax step
+   * counts only on the answered queries (weight 1 or 0) instead of Pr[answered]: the cost of the
+   * run that actually happened rather than its expectation. The flags were released by the
+   * threshold step (already paid for), so conditioning on them is adaptive composition; the local
+   * sensitivity of the realised sum is bounded by the same per-query sum with these weights.
+   */
+  answered?: ReadonlyArray<boolean>;
 }): SmoothSensitivityPlan {
-  const { votes, numTeachers, params, delta, orders } = input;
-  const { rdp } = computeConfidentGnmaxRdp(votes, params, orders, false);
+  const { votes, numTeachers, params, delta, orders, answered } = input;
+  if (answered !== undefined && answered.length !== votes.length) throw new RangeError('answered must have one flag per query');
+  const rdp =
+    answered === undefined
+      ? computeConfidentGnmaxRdp(votes, params, orders, false).rdp
+      : realisedConfidentRdp(votes, params, orders, answered);
   const order = epsilonFromRdpBasic(orders, rdp, delta).optimalOrder;
   const numClasses = votes[0].length;
   const ind1 =
@@ -140,7 +152,7 @@ export function planSmoothSensitivityRelease(input: {
         ls1 = localSensitivityBoundsThreshold(v, numTeachers, params.threshold, s1, order);
       }
     }
-    const pr = Math.exp(logPr);
+    const pr = answered === undefined ? Math.exp(logPr) : answered[i] ? 1 : 0;
     answeredCum += pr;
     let rdp2: number;
     let ls2: Float64Array | null = null;
@@ -187,6 +199,45 @@ export function planSmoothSensitivityRelease(input: {
     epsBeforeSs,
     epsWithSs,
   };
+}
+
+/** Data-dependent RDP of a realised Confident-GNMax run: the threshold step on every query, GNMax on the answered ones. */
+function realisedConfidentRdp(
+  votes: ReadonlyArray<ArrayLike<number>>,
+  params: ConfidentGnmaxParams,
+  orders: ArrayLike<number>,
+  answered: ReadonlyArray<boolean>,
+): Float64Array {
+  const rdp = new Float64Array(orders.length);
+  for (let i = 0; i < votes.length; i++) {
+    if (params.threshold !== null) {
+      const r1 = computeRdpThreshold(
+        computeLogPrAnswered(params.threshold, requireSigma1(params), votes[i]),
+        requireSigma1(params),
+        orders,
+      );
+      for (let k = 0; k < rdp.length; k++) rdp[k] += r1[k];
+    }
+    if (answered[i]) {
+      const r2 = rdpGaussian(computeLogqGaussian(votes[i], params.sigma2), params.sigma2, orders);
+      for (let k = 0; k < rdp.length; k++) rdp[k] += r2[k];
+    }
+  }
+  return rdp;
+}
+
+/**
+ * The publishable data-dependent ε of a plan (Scalable PATE §B, GNSS): the RDP at the plan's
+ * order plus S_β·σ_ss·z, where z ~ N(0, 1) is drawn by the caller from a CSPRNG (this library has
+ * no randomness), plus log(1/δ)/(λ−1) and the RDP of the release itself. The noisy RDP is
+ * clamped at 0 (post-processing). When the data-independent bound is always
+ * optimal (S_β = 0) nothing data-dependent is left to hide and the figure is exact.
+ */
+export function sanitizedEpsilon(plan: SmoothSensitivityPlan, z: number): number {
+  const costDelta = plan.epsBeforeSs - plan.rdpCumulativeAtOrder;
+  if (plan.smoothSensitivityOpt === 0 || !Number.isFinite(plan.sigmaSsOpt)) return plan.epsBeforeSs;
+  const released = Math.max(0, plan.rdpCumulativeAtOrder + plan.smoothSensitivityOpt * plan.sigmaSsOpt * z);
+  return released + costDelta + rdpOfSmoothSensitivityGaussian(plan.betaOpt, plan.sigmaSsOpt, plan.orderOpt);
 }
 
 /** np.arange(.3/λ, .495/λ, .01/λ). */

@@ -1,0 +1,91 @@
+import { ApiProperty } from '@nestjs/swagger';
+import { ArrayMaxSize, ArrayMinSize, IsArray, IsInt, IsNumber, IsObject, IsUUID, Max, Min } from 'class-validator';
+
+export class CreateJobDto {
+  @ApiProperty({ format: 'uuid', description: 'The task whose public pool is labelled.' })
+  @IsUUID()
+  taskId!: string;
+
+  @ApiProperty({
+    example: { kind: 'confident_gnmax', threshold: 200, sigma1: 150, sigma2: 40 },
+    description:
+      'One of {kind:"gnmax", sigma}, {kind:"confident_gnmax", threshold, sigma1, sigma2} or {kind:"gaussian_soft_labels", sigma, clipNorm}.',
+  })
+  @IsObject()
+  mechanism!: Record<string, unknown>;
+
+  @ApiProperty({ type: [String], example: ['6f1c2d0e-8a7b-4c3d-9e2f-1a2b3c4d5e6f'], description: 'Participating institutions.' })
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayMaxSize(100)
+  @IsUUID('all', { each: true })
+  participants!: string[];
+
+  @ApiProperty({ example: 640, description: 'Queries to ask: the first `queries` examples of the public pool.' })
+  @IsInt()
+  @Min(1)
+  @Max(1_000_000)
+  queries!: number;
+
+  @ApiProperty({ example: 64 })
+  @IsInt()
+  @Min(1)
+  @Max(10_000)
+  batchSize!: number;
+
+  @ApiProperty({ example: 60_000, description: 'Milliseconds agents have to answer a batch before it is aggregated with those present.' })
+  @IsInt()
+  @Min(100)
+  @Max(86_400_000)
+  batchDeadlineMs!: number;
+
+  @ApiProperty({ example: 30, description: 'A batch is aggregated only if at least this many teachers answered.' })
+  @IsInt()
+  @Min(1)
+  @Max(1_000_000)
+  minTeachers!: number;
+
+  @ApiProperty({ example: 1e-5, description: 'δ at which the job’s own ε is reported.' })
+  @IsNumber({ allowNaN: false, allowInfinity: false })
+  @Min(1e-15)
+  @Max(0.1)
+  delta!: number;
+}
+
+export class JobParticipantDto {
+  @ApiProperty() institutionId!: string;
+  @ApiProperty() institutionName!: string;
+  @ApiProperty({ enum: ['active', 'exhausted'] }) status!: string;
+  @ApiProperty({ nullable: true, type: Number }) teachers!: number | null;
+  @ApiProperty({ description: 'Charges this job made to the institution.' }) charges!: number;
+  @ApiProperty({ description: 'ε of this job’s charges alone, at the institution’s δ (data-independent).' }) epsilonCharged!: number;
+}
+
+export class JobDto {
+  @ApiProperty() id!: string;
+  @ApiProperty() taskId!: string;
+  @ApiProperty() mechanism!: unknown;
+  @ApiProperty({ enum: ['draft', 'running', 'paused', 'cancelled', 'completed', 'failed'] }) status!: string;
+  @ApiProperty({ nullable: true, type: String }) failure!: string | null;
+  @ApiProperty() queries!: number;
+  @ApiProperty() batchSize!: number;
+  @ApiProperty() batchDeadlineMs!: number;
+  @ApiProperty() minTeachers!: number;
+  @ApiProperty() delta!: number;
+  @ApiProperty({ description: 'Queries put into batches so far.' }) batched!: number;
+  @ApiProperty({ description: 'Queries whose outcome was released (answered or not).' }) released!: number;
+  @ApiProperty({ description: 'Released queries that received a label.' }) answered!: number;
+  @ApiProperty({ description: 'ε of the whole job if every query were asked and answered (data-independent, at δ).' })
+  worstCaseEpsilon!: number;
+  @ApiProperty({ type: [JobParticipantDto] }) participants!: JobParticipantDto[];
+  @ApiProperty() createdAt!: Date;
+  @ApiProperty({ nullable: true, type: Date }) startedAt!: Date | null;
+  @ApiProperty({ nullable: true, type: Date }) finishedAt!: Date | null;
+}
+
+export class ReleasedLabelDto {
+  @ApiProperty() queryIndex!: number;
+  @ApiProperty() answered!: boolean;
+  @ApiProperty({ nullable: true, type: Number }) label!: number | null;
+  @ApiProperty({ nullable: true, type: [Number] }) soft!: number[] | null;
+}

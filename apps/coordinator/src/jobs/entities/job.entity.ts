@@ -1,0 +1,46 @@
+import { Check, Column, CreateDateColumn, Entity, JoinColumn, ManyToOne, PrimaryGeneratedColumn } from 'typeorm';
+import { TaskEntity } from '../../tasks/entities/task.entity';
+
+export type JobStatus = 'draft' | 'running' | 'paused' | 'cancelled' | 'completed' | 'failed';
+
+/** The aggregation mechanism of a job and its public parameters (agents see them to apply their own cap). */
+export type Mechanism =
+  | { kind: 'gnmax'; sigma: number }
+  | { kind: 'confident_gnmax'; threshold: number; sigma1: number; sigma2: number }
+  | { kind: 'gaussian_soft_labels'; sigma: number; clipNorm: number };
+
+@Entity({ name: 'jobs' })
+@Check('CHK_jobs_status', `"status" IN ('draft', 'running', 'paused', 'cancelled', 'completed', 'failed')`)
+@Check('CHK_jobs_sizes', `"queries" > 0 AND "batch_size" > 0 AND "batch_deadline_ms" > 0 AND "min_teachers" > 0`)
+@Check('CHK_jobs_delta', `"delta" > 0 AND "delta" < 1`)
+@Check('CHK_jobs_progress', `"next_query" <= "queries" AND "released" <= "next_query" AND "answered" <= "released"`)
+export class JobEntity {
+  @PrimaryGeneratedColumn('uuid', { primaryKeyConstraintName: 'PK_jobs' })
+  id!: string;
+
+  @Column({ name: 'task_id', type: 'uuid' })
+  taskId!: string;
+
+  @ManyToOne(() => TaskEntity, { onDelete: 'RESTRICT' })
+  @JoinColumn({ name: 'task_id', foreignKeyConstraintName: 'FK_jobs_task' })
+  task?: TaskEntity;
+
+  @Column({ type: 'jsonb' })
+  mechanism!: Mechanism;
+
+  @Column({ type: 'integer' }) queries!: number;
+  @Column({ name: 'batch_size', type: 'integer' }) batchSize!: number;
+  @Column({ name: 'batch_deadline_ms', type: 'integer' }) batchDeadlineMs!: number;
+  @Column({ name: 'min_teachers', type: 'integer' }) minTeachers!: number;
+  @Column({ type: 'double precision' }) delta!: number;
+  @Column({ type: 'text', default: 'draft' }) status!: JobStatus;
+  @Column({ type: 'text', nullable: true }) failure!: string | null;
+  @Column({ name: 'next_query', type: 'integer', default: 0 }) nextQuery!: number;
+  @Column({ type: 'integer', default: 0 }) released!: number;
+  @Column({ type: 'integer', default: 0 }) answered!: number;
+  @Column({ name: 'worst_case_epsilon', type: 'double precision' }) worstCaseEpsilon!: number;
+  @Column({ name: 'created_by', type: 'text' }) createdBy!: string;
+  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' }) createdAt!: Date;
+  @Column({ name: 'started_at', type: 'timestamptz', nullable: true }) startedAt!: Date | null;
+  @Column({ name: 'finished_at', type: 'timestamptz', nullable: true }) finishedAt!: Date | null;
+}

@@ -1,0 +1,16 @@
+import { Module } from '@nestjs/common';
+import { LedgerModule } from '../ledger/ledger.module';
+import { TasksModule } from '../tasks/tasks.module';
+import { BatchesService } from './batches.service';
+import { AgentBatchesController, JobsController } from './jobs.controller';
+import { JobsRepository } from './jobs.repository';
+import { JobsService } from './jobs.service';
+import { JobsSweeper } from './jobs.sweeper';
+
+@Module({
+  imports: [LedgerModule, TasksModule],
+  providers: [JobsRepository, JobsService, BatchesService, JobsSweeper],
+  controllers: [JobsController, AgentBatchesController],
+  exports: [JobsService, BatchesService],
+})
+export class JobsModule {}

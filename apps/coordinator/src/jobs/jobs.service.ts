@@ -1,0 +1,176 @@
+import { HttpStatus, Injectable } from '@nestjs/common';
+import { epsilonFromRdp, DPA_ORDERS, rdpOfEvent } from '@concord/privacy';
+import { InvalidInputException, ProblemException } from '../common/problem';
+import { type Actor, LedgerService } from '../ledger/ledger.service';
+import { TasksService } from '../tasks/tasks.service';
+import type { CreateJobDto, JobDto, ReleasedLabelDto } from './dto/job.dto';
+import type { JobStatus } from './entities/job.entity';
+import { type JobRow, JobsRepository } from './jobs.repository';
+import { parseMechanism, worstCaseEvent } from './mechanism';
+
+/** Jobs as admins drive them: create (with the budget pre-check), start, pause, cancel, read. */
+@Injectable()
+export class JobsService {
+  constructor(
+    private readonly repository: JobsRepository,
+    private readonly tasks: TasksService,
+    private readonly ledger: LedgerService,
+  ) {}
+
+  async create(input: CreateJobDto, actor: Actor): Promise<JobDto> {
+    const mechanism = parseMechanism(input.mechanism);
+    const problems = [];
+    if (new Set(input.participants).size !== input.participants.length)
+      problems.push({ field: 'body.participants', message: 'lists an institution twice' });
+    if (input.batchSize > input.queries) problems.push({ field: 'body.batchSize', message: 'must not exceed queries' });
+    if (problems.length) throw new InvalidInputException(problems);
+    const task = await this.tasks.get(input.taskId);
+    if (task.publicExamples < input.queries) {
+      throw new InvalidInputException([
+        { field: 'body.queries', message: `the task's public pool has only ${task.publicExamples} examples` },
+      ]);
+    }
+    const event = worstCaseEvent(mechanism, input.queries);
+    await this.checkBudgets(input.participants, event);
+    const rdp = rdpOfEvent(event, DPA_ORDERS);
+    const worstCaseEpsilon = epsilonFromRdp(DPA_ORDERS, rdp, input.delta).epsilon;
+    const id = await this.repository.transaction((scope) =>
+      this.repository.insertJob(
+        scope,
+        {
+          taskId: input.taskId,
+          mechanism,
+          queries: input.queries,
+          batchSize: input.batchSize,
+          batchDeadlineMs: input.batchDeadlineMs,
+          minTeachers: input.minTeachers,
+          delta: input.delta,
+          worstCaseEpsilon,
+          createdBy: `${actor.kind}:${actor.id}`,
+        },
+        input.participants,
+      ),
+    );
+    return this.get(id);
+  }
+
+  /** Refuses, naming each participant, a job whose worst case does not fit a remaining budget. */
+  private async checkBudgets(participants: readonly string[], event: ReturnType<typeof worstCaseEvent>): Promise<void> {
+    let previews;
+    try {
+      previews = await this.ledger.previewCharge(participants, event);
+    } catch (err) {
+      if (err instanceof ProblemException && err.getStatus() === 404) {
+        throw new InvalidInputException([{ field: 'body.participants', message: err.detail ?? 'unknown institution' }]);
+      }
+      throw err;
+    }
+    const over = previews
+      .map((p, i) => ({ p, i }))
+      .filter(({ p }) => !p.fits)
+      .map(({ p, i }) => ({
+        field: `body.participants[${i}]`,
+        message:
+          p.status !== 'active'
+            ? `institution ${p.institutionId}: budget is ${p.status}`
+            : `institution ${p.institutionId}: worst-case ε would reach ${p.epsilonAfter.toPrecision(4)} > cap ${p.epsilonCap} (spent ${p.epsilonSpent.toPrecision(4)}, δ ${p.delta})`,
+      }));
+    if (over.length) {
+      throw new ProblemException(
+        HttpStatus.CONFLICT,
+        'Job exceeds a participant budget',
+        'the job’s worst-case data-independent cost does not fit every participant’s remaining budget',
+        over,
+        'https://concord.dev/problems/budget-exceeded',
+      );
+    }
+  }
+
+  async start(id: string): Promise<JobDto> {
+    const job = await this.mustFind(id);
+    if (job.status === 'draft') {
+      // Budgets may have changed since the job was created: check the worst case again.
+      const participants = (await this.repository.participants(id)).map((p) => p.institutionId);
+      await this.checkBudgets(participants, worstCaseEvent(job.mechanism, job.queries - job.released));
+    }
+    await this.repository.transaction(async (scope) => {
+      const locked = (await this.repository.findJob(id, scope, true))!;
+      if (!(await this.repository.setJobStatus(scope, id, ['draft', 'paused'], 'running')))
+        throw this.badTransition(locked.status, 'start');
+      const open = await scope.query(`SELECT 1 FROM batches WHERE job_id = $1 AND status = 'open'`, [id]);
+      if (open.length === 0) await this.repository.openNextBatch(scope, locked);
+    });
+    return this.get(id);
+  }
+
+  async pause(id: string): Promise<JobDto> {
+    const job = await this.mustFind(id);
+    const ok = await this.repository.transaction((scope) => this.repository.setJobStatus(scope, id, ['running'], 'paused'));
+    if (!ok) throw this.badTransition(job.status, 'pause');
+    return this.get(id);
+  }
+
+  async cancel(id: string): Promise<JobDto> {
+    const job = await this.mustFind(id);
+    const ok = await this.repository.transaction(async (scope) => {
+      const changed = await this.repository.setJobStatus(scope, id, ['draft', 'running', 'paused'], 'cancelled');
+      if (changed) await this.repository.failOpenBatches(scope, id);
+      return changed;
+    });
+    if (!ok) throw this.badTransition(job.status, 'cancel');
+    return this.get(id);
+  }
+
+  async get(id: string): Promise<JobDto> {
+    const job = await this.mustFind(id);
+    return this.toDto(job);
+  }
+
+  async list(): Promise<JobDto[]> {
+    return Promise.all((await this.repository.listJobs()).map((j) => this.toDto(j)));
+  }
+
+  async labels(id: string): Promise<ReleasedLabelDto[]> {
+    await this.mustFind(id);
+    return this.repository.releasedLabels(id);
+  }
+
+  private async toDto(job: JobRow): Promise<JobDto> {
+    const [participants, charges] = await Promise.all([this.repository.participants(job.id), this.ledger.jobCharges(job.id)]);
+    const byInstitution = new Map(charges.map((c) => [c.institutionId, c]));
+    return {
+      id: job.id,
+      taskId: job.taskId,
+      mechanism: job.mechanism,
+      status: job.status,
+      failure: job.failure,
+      queries: job.queries,
+      batchSize: job.batchSize,
+      batchDeadlineMs: job.batchDeadlineMs,
+      minTeachers: job.minTeachers,
+      delta: job.delta,
+      batched: job.nextQuery,
+      released: job.released,
+      answered: job.answered,
+      worstCaseEpsilon: job.worstCaseEpsilon,
+      participants: participants.map((p) => ({
+        ...p,
+        charges: byInstitution.get(p.institutionId)?.charges ?? 0,
+        epsilonCharged: byInstitution.get(p.institutionId)?.epsilon ?? 0,
+      })),
+      createdAt: job.createdAt,
+      startedAt: job.startedAt,
+      finishedAt: job.finishedAt,
+    };
+  }
+
+  private async mustFind(id: string): Promise<JobRow> {
+    const job = await this.repository.findJob(id);
+    if (!job) throw new ProblemException(HttpStatus.NOT_FOUND, 'Job not found', `no job ${id}`);
+    return job;
+  }
+
+  private badTransition(status: JobStatus, action: string): ProblemException {
+    return new ProblemException(HttpStatus.CONFLICT, 'Invalid job state', `a ${status} job cannot ${action}`);
+  }
+}

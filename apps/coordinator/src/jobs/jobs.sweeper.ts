@@ -1,0 +1,43 @@
+import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { BatchesService } from './batches.service';
+import { JobsRepository } from './jobs.repository';
+
+const SWEEP_INTERVAL_MS = 500;
+
+/**
+ * Aggregates batches that are due — complete, or past their deadline — whatever happened to the
+ * request that should have triggered it (a crash, a restart, another replica's failure). All the
+ * state it needs is in Postgres.
+ */
+@Injectable()
+export class JobsSweeper implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger('JobsSweeper');
+  private timer: NodeJS.Timeout | undefined;
+  private running = false;
+
+  constructor(
+    private readonly jobs: JobsRepository,
+    private readonly batches: BatchesService,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    this.timer = setInterval(() => void this.sweep(), SWEEP_INTERVAL_MS);
+    this.timer.unref();
+  }
+
+  onApplicationShutdown(): void {
+    if (this.timer) clearInterval(this.timer);
+  }
+
+  async sweep(): Promise<void> {
+    if (this.running) return;
+    this.running = true;
+    try {
+      for (const id of await this.jobs.dueBatches()) await this.batches.tryAggregate(id);
+    } catch (err) {
+      this.logger.error({ err }, 'sweep failed');
+    } finally {
+      this.running = false;
+    }
+  }
+}

@@ -1,0 +1,222 @@
+import { DPA_ORDERS, epsilonFromRdp, rdpOfEvent, parseDpEvent } from '@concord/privacy';
+import { Client } from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ApiKeysService } from '../../apps/coordinator/src/auth/api-keys.service';
+import { TestAgent } from '../support/agent-client';
+import { startTestApp, type RunningApp } from '../support/app';
+import { createTestDatabase, type TestDatabase } from '../support/database';
+
+const TEACHERS = 10;
+const CLASSES = ['cat', 'dog', 'bird'];
+const QUERIES = 40;
+
+/** Query i: teachers agree on class i mod 3, except every 5th query where they split 4/3/3. */
+function histogram(features: number[]): number[] {
+  if (features[1] === 1) return [4, 3, 3];
+  const row = [0, 0, 0];
+  row[features[0]] = TEACHERS;
+  return row;
+}
+
+describe('a whole Confident-GNMax job over HTTP, three institutions', () => {
+  let db: TestDatabase;
+  let running: RunningApp;
+  let sql: Client;
+  let admin: string;
+  let coordinatorKey: string;
+  let taskId: string;
+  const institutions: string[] = [];
+  const agents: TestAgent[] = [];
+
+  async function call(method: string, path: string, body?: unknown): Promise<{ status: number; json: any }> {
+    const res = await fetch(`${running.baseUrl}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${admin}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await res.text();
+    return { status: res.status, json: text ? JSON.parse(text) : null };
+  }
+
+  async function count(table: string): Promise<number> {
+    return Number((await sql.query(`SELECT count(*) AS c FROM ${table}`)).rows[0].c);
+  }
+
+  /** Every agent answers whatever batch it is given, honestly, until none is left. */
+  async function answerAll(active: TestAgent[], jobId: string): Promise<any> {
+    for (let round = 0; round < 200; round++) {
+      const job = (await call('GET', `/jobs/${jobId}`)).json;
+      if (['completed', 'failed', 'cancelled'].includes(job.status)) return job;
+      for (const agent of active) {
+        const batch = await agent.nextBatch();
+        if (!batch || batch.jobId !== jobId) continue;
+        const res = await agent.answer(
+          batch,
+          TEACHERS,
+          batch.queries.map((q) => histogram(q.features)),
+        );
+        expect([202, 409]).toContain(res.status);
+      }
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    throw new Error('job did not finish');
+  }
+
+  async function createJob(participants: string[], extra: Record<string, unknown> = {}): Promise<{ status: number; json: any }> {
+    return call('POST', '/jobs', {
+      taskId,
+      mechanism: { kind: 'confident_gnmax', threshold: 20, sigma1: 2, sigma2: 2 },
+      participants,
+      queries: QUERIES,
+      batchSize: 16,
+      batchDeadlineMs: 30_000,
+      minTeachers: 20,
+      delta: 1e-5,
+      ...extra,
+    });
+  }
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    running = await startTestApp(db.url);
+    sql = new Client({ connectionString: db.url });
+    await sql.connect();
+    admin = (await running.app.get(ApiKeysService).create('admin')).key;
+    coordinatorKey = ((await (await fetch(`${running.baseUrl}/agents/coordinator`)).json()) as { signingPublicKey: string })
+      .signingPublicKey;
+    for (const name of ['Bank North', 'Bank South', 'Hospital East']) {
+      const inst = await call('POST', '/institutions', { name, epsilonCap: 900, delta: 1e-5 });
+      institutions.push(inst.json.id);
+      const token = await call('POST', `/institutions/${inst.json.id}/enrollment-tokens`, {});
+      const agent = new TestAgent(running.baseUrl);
+      await agent.enroll(token.json.token, coordinatorKey);
+      agents.push(agent);
+    }
+    const task = await call('POST', '/tasks', {
+      name: 'toy',
+      inputSpec: { kind: 'tabular', features: [{ name: 'cls' }, { name: 'split' }] },
+      classes: CLASSES,
+    });
+    taskId = task.json.id;
+    const examples = Array.from({ length: QUERIES }, (_, i) => [i % 3, i % 5 === 4 ? 1 : 0]);
+    expect((await call('POST', `/tasks/${taskId}/pool`, { split: 'public', examples })).status).toBe(201);
+  });
+
+  afterAll(async () => {
+    await sql?.end();
+    await running?.close();
+    await db?.close();
+  });
+
+  it('refuses a job whose worst case exceeds a participant’s budget, writing nothing', async () => {
+    const poor = await call('POST', '/institutions', { name: 'Clinic Small', epsilonCap: 1, delta: 1e-5 });
+    const before = await count('jobs');
+    const res = await createJob([institutions[0], poor.json.id]);
+    expect(res.status).toBe(409);
+    expect(res.json.errors.map((e: { field: string }) => e.field)).toEqual(['body.participants[1]']);
+    expect(await count('jobs')).toBe(before);
+    const bad = await createJob(institutions, { mechanism: { kind: 'confident_gnmax', threshold: 20, sigma1: -2, sigma2: 2 } });
+    expect(bad.status).toBe(400);
+    expect(bad.json.errors.map((e: { field: string }) => e.field)).toContain('body.mechanism.sigma1');
+  });
+
+  it('runs to completion: labels released, each institution charged once per batch, ledger verified; bad answers change nothing', async () => {
+    const job = await createJob(institutions);
+    expect(job.status).toBe(201);
+    const started = await call('POST', `/jobs/${job.json.id}/start`);
+    expect(started.json, JSON.stringify(started.json)).toMatchObject({ status: 'running' });
+
+    // Hostile and malformed answers to the first batch, before anyone answers honestly.
+    const [a, b] = agents;
+    const batch = (await a.nextBatch())!;
+    expect(batch.queries).toHaveLength(16);
+    const rows = batch.queries.map((q) => histogram(q.features));
+    const stored = await count('submissions');
+    const malformed = await a.answer(
+      batch,
+      TEACHERS,
+      rows.map((r) => r.slice(0, 2)),
+    );
+    expect(malformed.status).toBe(400);
+    expect(((await malformed.json()) as any).errors[0].field).toMatch(/^payload\.rows\[0\]/);
+    const wrongSum = await a.answer(
+      batch,
+      TEACHERS,
+      rows.map(() => [TEACHERS, 1, 0]),
+    );
+    expect(wrongSum.status).toBe(400);
+    // B forwards A's sealed answer as its own: the envelope is not signed by B.
+    const stolen = a.answerBody(batch, TEACHERS, rows);
+    expect((await b.request('POST', `/agent/batches/${batch.batchId}/answers`, stolen)).status).toBe(400);
+    // A stale request (signed 10 minutes ago).
+    const stale = await a.request('POST', `/agent/batches/${batch.batchId}/answers`, a.answerBody(batch, TEACHERS, rows), {
+      now: () => Date.now() - 600_000,
+    });
+    expect(stale.status).toBe(401);
+    expect(await count('submissions')).toBe(stored);
+    // The honest answer, then the exact same request replayed (same request nonce).
+    const body = a.answerBody(batch, TEACHERS, rows);
+    const nonce = 'replay-nonce-0123456789abcdef';
+    expect((await a.request('POST', `/agent/batches/${batch.batchId}/answers`, body, { nonce })).status).toBe(202);
+    expect((await a.request('POST', `/agent/batches/${batch.batchId}/answers`, body, { nonce })).status).toBe(401);
+    // The same sealed answer sent again in a fresh request is recognised, not stored twice.
+    const again = await a.request('POST', `/agent/batches/${batch.batchId}/answers`, body);
+    expect(await again.json()).toEqual({ status: 'already_received' });
+    expect(await count('submissions')).toBe(stored + 1);
+
+    const done = await answerAll(agents, job.json.id);
+    expect(done.status).toBe('completed');
+    expect(done.released).toBe(QUERIES);
+
+    const labels = (await call('GET', `/jobs/${job.json.id}/labels`)).json as {
+      queryIndex: number;
+      answered: boolean;
+      label: number | null;
+    }[];
+    expect(labels).toHaveLength(QUERIES);
+    for (const l of labels) {
+      if (l.queryIndex % 5 === 4) expect(l).toMatchObject({ answered: false, label: null });
+      else expect(l).toMatchObject({ answered: true, label: l.queryIndex % 3 });
+    }
+    expect(done.answered).toBe(labels.filter((l) => l.answered).length);
+
+    // Each institution: one charge per batch, and ε spent is the RDP of exactly those events.
+    for (const id of institutions) {
+      const entries = (await call('GET', `/budgets/${id}/entries?limit=100`)).json.entries as any[];
+      const charges = entries.filter((e) => e.kind === 'charge' && e.jobId === job.json.id);
+      expect(charges.map((c) => c.batchId)).toEqual(['batch-1', 'batch-2', 'batch-3']);
+      expect(charges.reduce((s, c) => s + c.event.answered, 0)).toBe(done.answered);
+      const total = DPA_ORDERS.map(() => 0);
+      for (const c of charges) rdpOfEvent(parseDpEvent(c.event), DPA_ORDERS).forEach((r, k) => (total[k] += r));
+      const budget = (await call('GET', `/budgets/${id}`)).json;
+      expect(budget.epsilonSpent).toBeCloseTo(epsilonFromRdp(DPA_ORDERS, total, 1e-5).epsilon, 10);
+      expect(done.participants.find((p: any) => p.institutionId === id).charges).toBe(3);
+    }
+    expect((await call('GET', '/ledger/verification')).json).toMatchObject({ verified: true, problems: [] });
+    // No label without a charge: every released batch has one charge per participant.
+    const orphans = await sql.query(
+      `SELECT b.seq FROM batches b WHERE b.job_id = $1 AND b.status = 'released'
+          AND (SELECT count(*) FROM ledger_entries e WHERE e.job_id = $1::text AND e.batch_id = 'batch-' || b.seq) <> 3`,
+      [job.json.id],
+    );
+    expect(orphans.rows).toEqual([]);
+  });
+
+  it('stops an institution whose cap is reached mid-job; the job finishes with the others', async () => {
+    const job = await createJob(institutions);
+    expect(job.status).toBe(201);
+    const started = await call('POST', `/jobs/${job.json.id}/start`);
+    expect(started.json, JSON.stringify(started.json)).toMatchObject({ status: 'running' });
+    // Hospital East's cap is lowered to what it has spent: no further batch fits.
+    const east = institutions[2];
+    const spent = (await call('GET', `/budgets/${east}`)).json.epsilonSpent as number;
+    expect((await call('PATCH', `/budgets/${east}/cap`, { epsilonCap: spent, reason: 'board froze further spending' })).status).toBe(200);
+    const done = await answerAll(agents, job.json.id);
+    expect(done.status).toBe('completed');
+    const eastRow = done.participants.find((p: any) => p.institutionId === east);
+    expect(eastRow).toMatchObject({ status: 'exhausted', charges: 0 });
+    expect(done.participants.filter((p: any) => p.charges === 3)).toHaveLength(2);
+    expect((await call('GET', `/budgets/${east}`)).json.epsilonSpent).toBe(spent);
+    expect((await call('GET', '/ledger/verification')).json.verified).toBe(true);
+  });
+});
