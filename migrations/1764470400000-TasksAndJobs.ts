@@ -47,6 +47,8 @@ export class TasksAndJobs1764470400000 implements MigrationInterface {
         "released" integer NOT NULL DEFAULT 0,
         "answered" integer NOT NULL DEFAULT 0,
         "worst_case_epsilon" double precision NOT NULL,
+        "epsilon_dd_sanitized" double precision,
+        "dd_note" text,
         "created_by" text NOT NULL,
         "created_at" TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT now(),
         "started_at" TIMESTAMP WITH TIME ZONE,

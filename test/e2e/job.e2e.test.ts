@@ -42,6 +42,15 @@ describe('a whole Confident-GNMax job over HTTP, three institutions', () => {
     return Number((await sql.query(`SELECT count(*) AS c FROM ${table}`)).rows[0].c);
   }
 
+  async function untilPublished(jobId: string): Promise<any> {
+    for (let i = 0; i < 100; i++) {
+      const job = (await call('GET', `/jobs/${jobId}`)).json;
+      if (job.epsilonDataDependentSanitized !== null || job.dataDependentNote !== null) return job;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error('no data-dependent figure was published');
+  }
+
   /** Every agent answers whatever batch it is given, honestly, until none is left. */
   async function answerAll(active: TestAgent[], jobId: string): Promise<any> {
     for (let round = 0; round < 200; round++) {
@@ -193,6 +202,13 @@ describe('a whole Confident-GNMax job over HTTP, three institutions', () => {
       expect(done.participants.find((p: any) => p.institutionId === id).charges).toBe(3);
     }
     expect((await call('GET', '/ledger/verification')).json).toMatchObject({ verified: true, problems: [] });
+    // The sanitised data-dependent ε is published once, at the end, and is far below the guarantee
+    // here: unanimous votes at σ = 2 leave almost no doubt about each label.
+    const published = await untilPublished(job.json.id);
+    expect(published.dataDependentNote).toBeNull();
+    expect(published.epsilonDataDependentSanitized).toBeGreaterThan(0);
+    expect(published.epsilonDataDependentSanitized).toBeLessThan(published.participants[0].epsilonCharged);
+    expect((await untilPublished(job.json.id)).epsilonDataDependentSanitized).toBe(published.epsilonDataDependentSanitized);
     // No label without a charge: every released batch has one charge per participant.
     const orphans = await sql.query(
       `SELECT b.seq FROM batches b WHERE b.job_id = $1 AND b.status = 'released'

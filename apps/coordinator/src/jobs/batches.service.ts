@@ -17,6 +17,7 @@ import { LedgerService } from '../ledger/ledger.service';
 import type { TransactionScope } from '../ledger/ledger.repository';
 import { TasksRepository } from '../tasks/tasks.repository';
 import type { BatchEntity } from './entities/batch.entity';
+import { DataDependentService } from './data-dependent.service';
 import { type JobRow, JobsRepository, type SubmissionRow } from './jobs.repository';
 import { batchEvent } from './mechanism';
 
@@ -42,6 +43,7 @@ export class BatchesService {
     private readonly tasks: TasksRepository,
     private readonly ledger: LedgerService,
     @Inject(COORDINATOR_KEYS) private readonly keys: CoordinatorKeys,
+    private readonly dataDependent: DataDependentService,
   ) {}
 
   async next(agent: AuthenticatedAgent): Promise<BatchAssignment | null> {
@@ -185,7 +187,10 @@ export class BatchesService {
           return 'retried';
         }
         const outcome = await this.aggregateAndCharge(job, batch, subs);
-        if (outcome.status === 'charged') return 'released';
+        if (outcome.status === 'charged') {
+          if ((await this.jobs.findJob(job.id))?.status === 'completed') await this.dataDependent.publish(job.id);
+          return 'released';
+        }
         const stopped = outcome.refusals.map((r) => r.institutionId);
         await this.jobs.markExhausted(job.id, stopped);
         this.logger.warn({ jobId: job.id, batch: batch.seq, stopped }, 'participants stopped: their budget cannot pay for the batch');

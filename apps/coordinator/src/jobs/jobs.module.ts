@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { LedgerModule } from '../ledger/ledger.module';
 import { TasksModule } from '../tasks/tasks.module';
 import { BatchesService } from './batches.service';
+import { DataDependentService } from './data-dependent.service';
 import { AgentBatchesController, JobsController } from './jobs.controller';
 import { JobsRepository } from './jobs.repository';
 import { JobsService } from './jobs.service';
@@ -9,7 +10,7 @@ import { JobsSweeper } from './jobs.sweeper';
 
 @Module({
   imports: [LedgerModule, TasksModule],
-  providers: [JobsRepository, JobsService, BatchesService, JobsSweeper],
+  providers: [JobsRepository, JobsService, BatchesService, DataDependentService, JobsSweeper],
   controllers: [JobsController, AgentBatchesController],
   exports: [JobsService, BatchesService],
 })

@@ -20,6 +20,8 @@ export interface JobRow {
   released: number;
   answered: number;
   worstCaseEpsilon: number;
+  epsilonDdSanitized: number | null;
+  ddNote: string | null;
   createdBy: string;
   createdAt: Date;
   startedAt: Date | null;
@@ -46,7 +48,7 @@ export interface SubmissionRow {
 type Row = Record<string, unknown>;
 
 const JOB_COLUMNS = `id, task_id, mechanism, queries, batch_size, batch_deadline_ms, min_teachers, delta, status, failure, next_query,
-  released, answered, worst_case_epsilon, created_by, created_at, started_at, finished_at`;
+  released, answered, worst_case_epsilon, epsilon_dd_sanitized, dd_note, created_by, created_at, started_at, finished_at`;
 
 function toJob(r: Row): JobRow {
   return {
@@ -64,6 +66,8 @@ function toJob(r: Row): JobRow {
     released: r.released as number,
     answered: r.answered as number,
     worstCaseEpsilon: r.worst_case_epsilon as number,
+    epsilonDdSanitized: r.epsilon_dd_sanitized as number | null,
+    ddNote: r.dd_note as string | null,
     createdBy: r.created_by as string,
     createdAt: r.created_at as Date,
     startedAt: r.started_at as Date | null,
@@ -106,7 +110,20 @@ export class JobsRepository {
 
   async insertJob(
     scope: Queryable,
-    job: Omit<JobRow, 'id' | 'status' | 'failure' | 'nextQuery' | 'released' | 'answered' | 'createdAt' | 'startedAt' | 'finishedAt'>,
+    job: Omit<
+      JobRow,
+      | 'id'
+      | 'status'
+      | 'failure'
+      | 'nextQuery'
+      | 'released'
+      | 'answered'
+      | 'createdAt'
+      | 'startedAt'
+      | 'finishedAt'
+      | 'epsilonDdSanitized'
+      | 'ddNote'
+    >,
     participants: readonly string[],
   ): Promise<string> {
     const [{ id }] = await scope.query<{ id: string }>(
@@ -310,6 +327,38 @@ export class JobsRepository {
 
   async failOpenBatches(scope: Queryable, jobId: string): Promise<void> {
     await scope.query(`UPDATE batches SET status = 'failed' WHERE job_id = $1 AND status = 'open'`, [jobId]);
+  }
+
+  /** Released batches in order, with the institutions charged for each (the ledger says who paid). */
+  async releasedBatchesWithCharges(jobId: string): Promise<{ batch: BatchEntity; charged: string[] }[]> {
+    const rows = await this.db.query<Row>(
+      `SELECT b.*, coalesce((SELECT array_agg(e.institution_id::text ORDER BY e.institution_id) FROM ledger_entries e
+                              WHERE e.kind = 'charge' AND e.job_id = b.job_id::text AND e.batch_id = 'batch-' || b.seq), '{}') AS charged
+         FROM batches b WHERE b.job_id = $1 AND b.status = 'released' ORDER BY b.seq`,
+      [jobId],
+    );
+    return rows.map((r) => ({ batch: toBatch(r), charged: r.charged as string[] }));
+  }
+
+  /** Publishes the job's sanitised data-dependent ε (or why there is none) exactly once. */
+  async publishDataDependent(jobId: string, epsilon: number | null, note: string | null): Promise<boolean> {
+    const rows = await this.db.query<Row>(
+      `WITH published AS (
+         UPDATE jobs SET epsilon_dd_sanitized = $2, dd_note = $3
+          WHERE id = $1 AND status = 'completed' AND epsilon_dd_sanitized IS NULL AND dd_note IS NULL RETURNING id)
+       SELECT id FROM published`,
+      [jobId, epsilon, note],
+    );
+    return rows.length === 1;
+  }
+
+  /** Completed jobs whose data-dependent figure is not published yet. */
+  async jobsAwaitingDataDependent(limit = 5): Promise<string[]> {
+    const rows = await this.db.query<{ id: string }>(
+      `SELECT id FROM jobs WHERE status = 'completed' AND epsilon_dd_sanitized IS NULL AND dd_note IS NULL ORDER BY finished_at LIMIT $1`,
+      [limit],
+    );
+    return rows.map((r) => r.id);
   }
 
   async releasedLabels(jobId: string): Promise<{ queryIndex: number; answered: boolean; label: number | null; soft: number[] | null }[]> {

@@ -153,6 +153,8 @@ export class JobsService {
       released: job.released,
       answered: job.answered,
       worstCaseEpsilon: job.worstCaseEpsilon,
+      epsilonDataDependentSanitized: job.epsilonDdSanitized,
+      dataDependentNote: job.ddNote,
       participants: participants.map((p) => ({
         ...p,
         charges: byInstitution.get(p.institutionId)?.charges ?? 0,

@@ -1,5 +1,6 @@
 import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { BatchesService } from './batches.service';
+import { DataDependentService } from './data-dependent.service';
 import { JobsRepository } from './jobs.repository';
 
 const SWEEP_INTERVAL_MS = 500;
@@ -18,6 +19,7 @@ export class JobsSweeper implements OnApplicationBootstrap, OnApplicationShutdow
   constructor(
     private readonly jobs: JobsRepository,
     private readonly batches: BatchesService,
+    private readonly dataDependent: DataDependentService,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -34,6 +36,8 @@ export class JobsSweeper implements OnApplicationBootstrap, OnApplicationShutdow
     this.running = true;
     try {
       for (const id of await this.jobs.dueBatches()) await this.batches.tryAggregate(id);
+      // A coordinator that stopped between a job's last batch and its data-dependent figure.
+      for (const id of await this.jobs.jobsAwaitingDataDependent()) await this.dataDependent.publish(id);
     } catch (err) {
       this.logger.error({ err }, 'sweep failed');
     } finally {

@@ -77,6 +77,15 @@ export class JobDto {
   @ApiProperty({ description: 'Released queries that received a label.' }) answered!: number;
   @ApiProperty({ description: 'ε of the whole job if every query were asked and answered (data-independent, at δ).' })
   worstCaseEpsilon!: number;
+  @ApiProperty({
+    nullable: true,
+    type: Number,
+    description:
+      'Data-dependent ε (Scalable PATE) of the run, published once at job end after sanitisation with smooth sensitivity (its own cost included). Not what budgets are charged.',
+  })
+  epsilonDataDependentSanitized!: number | null;
+  @ApiProperty({ nullable: true, type: String, description: 'Why no data-dependent figure was published, if none was.' })
+  dataDependentNote!: string | null;
   @ApiProperty({ type: [JobParticipantDto] }) participants!: JobParticipantDto[];
   @ApiProperty() createdAt!: Date;
   @ApiProperty({ nullable: true, type: Date }) startedAt!: Date | null;

@@ -39,6 +39,10 @@ export class JobEntity {
   @Column({ type: 'integer', default: 0 }) released!: number;
   @Column({ type: 'integer', default: 0 }) answered!: number;
   @Column({ name: 'worst_case_epsilon', type: 'double precision' }) worstCaseEpsilon!: number;
+  /** Data-dependent ε (Scalable PATE), published once at job end, sanitised by smooth sensitivity. */
+  @Column({ name: 'epsilon_dd_sanitized', type: 'double precision', nullable: true }) epsilonDdSanitized!: number | null;
+  /** Why no data-dependent figure was published, when none was. */
+  @Column({ name: 'dd_note', type: 'text', nullable: true }) ddNote!: string | null;
   @Column({ name: 'created_by', type: 'text' }) createdBy!: string;
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' }) createdAt!: Date;
   @Column({ name: 'started_at', type: 'timestamptz', nullable: true }) startedAt!: Date | null;
