@@ -84,3 +84,24 @@ describe('GET /health when the database goes away', () => {
     }
   });
 });
+
+describe('rate limit', () => {
+  it('answers 429 problem+json with Retry-After past the limit, and never limits /health', async () => {
+    const db = await createTestDatabase();
+    const running = await startTestApp(db.url, { rateLimitRps: 2 });
+    try {
+      const statuses = [];
+      for (let i = 0; i < 20; i++) statuses.push((await fetch(`${running.baseUrl}/budgets`)).status);
+      expect(statuses.slice(0, 8).every((s) => s === 401)).toBe(true);
+      expect(statuses).toContain(429);
+      const limited = await fetch(`${running.baseUrl}/budgets`);
+      expect(limited.status).toBe(429);
+      expect(limited.headers.get('content-type')).toMatch(/problem\+json/);
+      expect(Number(limited.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+      for (let i = 0; i < 20; i++) expect((await fetch(`${running.baseUrl}/health`)).status).toBe(200);
+    } finally {
+      await running.close();
+      await db.close();
+    }
+  });
+});

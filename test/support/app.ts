@@ -15,7 +15,12 @@ export interface RunningApp {
 /** Starts the coordinator in-process on an ephemeral port against the given database, with its own ledger key. */
 export async function startTestApp(databaseUrl: string, overrides: Partial<AppConfig> = {}): Promise<RunningApp> {
   const dataDir = mkdtempSync(join(tmpdir(), 'concord-app-'));
-  const config: AppConfig = { ...loadConfig({ LOG_LEVEL: 'silent', CONCORD_DATA_DIR: dataDir }), databaseUrl, ...overrides };
+  // The rate limiter is off unless a test turns it on: tests drive many requests from one address.
+  const config: AppConfig = {
+    ...loadConfig({ LOG_LEVEL: 'silent', CONCORD_DATA_DIR: dataDir, CONCORD_RATE_LIMIT_RPS: '0' }),
+    databaseUrl,
+    ...overrides,
+  };
   const app = await createApp(config);
   await app.listen(0, '127.0.0.1');
   const address = app.getHttpServer().address() as { port: number };

@@ -4,6 +4,7 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module';
 import { createValidationPipe, ProblemFilter } from './common/problem';
+import { rateLimiter } from './common/rate-limit';
 import type { AppConfig } from './config/config';
 
 export const API_VERSION = '0.1.0';
@@ -17,6 +18,7 @@ export async function createApp(config: AppConfig): Promise<NestExpressApplicati
   });
   app.useLogger(app.get(Logger));
   app.disable('x-powered-by');
+  app.use(rateLimiter(config.rateLimitRps));
   app.useBodyParser('json', { limit: '5mb' });
   app.useGlobalPipes(createValidationPipe());
   app.useGlobalFilters(new ProblemFilter());

@@ -52,6 +52,7 @@ describe('loadConfig', () => {
     expect(errorOf({ CONCORD_DB_POOL_SIZE: '0' }).variable).toBe('CONCORD_DB_POOL_SIZE');
     expect(errorOf({ CONCORD_MIGRATIONS_RUN: 'maybe' }).variable).toBe('CONCORD_MIGRATIONS_RUN');
     expect(errorOf({ LOG_LEVEL: 'loud' }).variable).toBe('LOG_LEVEL');
+    expect(errorOf({ CONCORD_RATE_LIMIT_RPS: 'fast' }).variable).toBe('CONCORD_RATE_LIMIT_RPS');
   });
 
   it('places the box key file where CONCORD_BOX_KEY_FILE says, relative to the working directory', () => {
@@ -62,5 +63,14 @@ describe('loadConfig', () => {
 
   it('redacts the password of a database URL', () => {
     expect(redactDatabaseUrl('postgres://me:hunter2@db:5432/x')).toBe('postgres://me:***@db:5432/x');
+  });
+});
+
+describe('README.md', () => {
+  it('documents every configuration variable in its table', async () => {
+    const { readFileSync } = await import('node:fs');
+    const { CONFIG_VARIABLES } = await import('./config');
+    const readme = readFileSync(new URL('../../../../README.md', `file://${__filename}`), 'utf8');
+    for (const v of CONFIG_VARIABLES) expect(readme).toContain(`| \`${v.name}\` |`);
   });
 });

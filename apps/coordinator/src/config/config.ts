@@ -20,6 +20,8 @@ export interface AppConfig {
   ledgerKeyFile: string;
   /** X25519 key pair to which agents seal their answers; created with mode 0600 if absent. */
   boxKeyFile: string;
+  /** Requests per second per client address (bursts of 4×); 0 turns the limiter off. */
+  rateLimitRps: number;
 }
 
 export class ConfigError extends Error {
@@ -38,7 +40,7 @@ export interface ConfigVariable {
   description: string;
 }
 
-/** The documented variables (the README's configuration table is generated from the same facts). */
+/** The documented variables; a test checks that README.md's configuration table lists every one. */
 export const CONFIG_VARIABLES: readonly ConfigVariable[] = [
   { name: 'PORT', default: '3000', description: 'HTTP port of the coordinator (1–65535).' },
   { name: 'HOST', default: '0.0.0.0', description: 'Interface to listen on.' },
@@ -56,6 +58,11 @@ export const CONFIG_VARIABLES: readonly ConfigVariable[] = [
     name: 'CONCORD_LEDGER_KEY_FILE',
     default: 'CONCORD_DATA_DIR/ledger-key.json',
     description: 'Ed25519 signing key of the ledger; created with mode 0600 if absent.',
+  },
+  {
+    name: 'CONCORD_RATE_LIMIT_RPS',
+    default: '100',
+    description: 'Requests per second per client address (bursts of 4×) before 429; 0 turns the limit off.',
   },
   {
     name: 'CONCORD_BOX_KEY_FILE',
@@ -126,6 +133,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = p
     migrationsRun: readBoolean(env, 'CONCORD_MIGRATIONS_RUN', true),
     logLevel: readEnum(env, 'LOG_LEVEL', LOG_LEVELS, 'info'),
     ledgerKeyFile: keyRaw ? (isAbsolute(keyRaw) ? keyRaw : resolve(cwd, keyRaw)) : resolve(dataDir, 'ledger-key.json'),
+    rateLimitRps: readInteger(env, 'CONCORD_RATE_LIMIT_RPS', 100, 0, 1_000_000),
     boxKeyFile: boxKeyRaw ? (isAbsolute(boxKeyRaw) ? boxKeyRaw : resolve(cwd, boxKeyRaw)) : resolve(dataDir, 'box-key.json'),
   };
 }
