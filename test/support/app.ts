@@ -17,7 +17,7 @@ export async function startTestApp(databaseUrl: string, overrides: Partial<AppCo
   const dataDir = mkdtempSync(join(tmpdir(), 'concord-app-'));
   // The rate limiter is off unless a test turns it on: tests drive many requests from one address.
   const config: AppConfig = {
-    ...loadConfig({ LOG_LEVEL: 'silent', CONCORD_DATA_DIR: dataDir, CONCORD_RATE_LIMIT_RPS: '0' }),
+    ...loadConfig({ LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent', CONCORD_DATA_DIR: dataDir, CONCORD_RATE_LIMIT_RPS: '0' }),
     databaseUrl,
     ...overrides,
   };
