@@ -3,6 +3,7 @@ import { PrivacyLedger1764470100000 } from './1764470100000-PrivacyLedger';
 import { ApiKeys1764470200000 } from './1764470200000-ApiKeys';
 import { Agents1764470300000 } from './1764470300000-Agents';
 import { TasksAndJobs1764470400000 } from './1764470400000-TasksAndJobs';
+import { Students1764470500000 } from './1764470500000-Students';
 
 /** Every migration, in order. Listed explicitly so that compiled and source runs see the same set. */
 export const MIGRATIONS = [
@@ -11,4 +12,5 @@ export const MIGRATIONS = [
   ApiKeys1764470200000,
   Agents1764470300000,
   TasksAndJobs1764470400000,
+  Students1764470500000,
 ];

@@ -10,11 +10,16 @@ const TEACHERS = 10;
 const CLASSES = ['cat', 'dog', 'bird'];
 const QUERIES = 40;
 
-/** Query i: teachers agree on class i mod 3, except every 5th query where they split 4/3/3. */
+/** Features of query i: one-hot class i mod 3, then a flag for every 5th query, where teachers split. */
+function example(i: number): number[] {
+  return [0, 1, 2].map((c) => (i % 3 === c ? 1 : 0)).concat(i % 5 === 4 ? 1 : 0);
+}
+
+/** Teachers agree on the one-hot class, except on flagged queries where they split 4/3/3. */
 function histogram(features: number[]): number[] {
-  if (features[1] === 1) return [4, 3, 3];
+  if (features[3] === 1) return [4, 3, 3];
   const row = [0, 0, 0];
-  row[features[0]] = TEACHERS;
+  row[features.indexOf(1)] = TEACHERS;
   return row;
 }
 
@@ -103,12 +108,17 @@ describe('a whole Confident-GNMax job over HTTP, three institutions', () => {
     }
     const task = await call('POST', '/tasks', {
       name: 'toy',
-      inputSpec: { kind: 'tabular', features: [{ name: 'cls' }, { name: 'split' }] },
+      inputSpec: { kind: 'tabular', features: [{ name: 'is_cat' }, { name: 'is_dog' }, { name: 'is_bird' }, { name: 'contested' }] },
       classes: CLASSES,
     });
     taskId = task.json.id;
-    const examples = Array.from({ length: QUERIES }, (_, i) => [i % 3, i % 5 === 4 ? 1 : 0]);
+    const examples = Array.from({ length: QUERIES }, (_, i) => example(i));
     expect((await call('POST', `/tasks/${taskId}/pool`, { split: 'public', examples })).status).toBe(201);
+    const holdout = Array.from({ length: 30 }, (_, i) => example(i * 5));
+    expect(
+      (await call('POST', `/tasks/${taskId}/pool`, { split: 'holdout', examples: holdout, labels: holdout.map((e) => e.indexOf(1)) }))
+        .status,
+    ).toBe(201);
   });
 
   afterAll(async () => {
@@ -209,6 +219,21 @@ describe('a whole Confident-GNMax job over HTTP, three institutions', () => {
     expect(published.epsilonDataDependentSanitized).toBeGreaterThan(0);
     expect(published.epsilonDataDependentSanitized).toBeLessThan(published.participants[0].epsilonCharged);
     expect((await untilPublished(job.json.id)).epsilonDataDependentSanitized).toBe(published.epsilonDataDependentSanitized);
+    // The student is trained in a worker from the released labels and served in tfjs layout.
+    let student: any;
+    for (let i = 0; i < 300; i++) {
+      student = (await call('GET', `/jobs/${job.json.id}/student`)).json;
+      if (student.status === 'ready' || student.status === 'failed') break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    expect(student).toMatchObject({ status: 'ready', metrics: { labelled: done.answered } });
+    expect(student.metrics.holdoutAccuracy).toBeGreaterThanOrEqual(0.9);
+    const modelJson = (await call('GET', `/jobs/${job.json.id}/student/model.json`)).json;
+    expect(modelJson.weightsManifest[0].paths).toEqual(['weights.bin']);
+    const weights = await fetch(`${running.baseUrl}/jobs/${job.json.id}/student/weights.bin`, {
+      headers: { authorization: `Bearer ${admin}` },
+    });
+    expect((await weights.arrayBuffer()).byteLength).toBe(student.parameters * 4);
     // No label without a charge: every released batch has one charge per participant.
     const orphans = await sql.query(
       `SELECT b.seq FROM batches b WHERE b.job_id = $1 AND b.status = 'released'

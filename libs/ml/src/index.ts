@@ -54,3 +54,4 @@ export {
   type TeacherTrainingSettings,
   trainTeachersInParallel,
 } from './parallel';
+export { trainStudentInWorker, type StudentTrainingOptions, type StudentWorkerResult } from './student';

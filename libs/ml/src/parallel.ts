@@ -75,9 +75,10 @@ function share(dataset: Dataset): SharedDataset {
 
 const nodeRequire = createRequire(__filename);
 
-function workerBootstrap(): string {
+/** The eval source that starts `<name>-worker` from compiled JS, or from TS sources through tsx. */
+export function workerBootstrap(name = 'teacher'): string {
   const extension = extname(__filename);
-  const entry = join(__dirname, `teacher-worker${extension}`);
+  const entry = join(__dirname, `${name}-worker${extension}`);
   if (extension === '.js') return `require(${JSON.stringify(entry)});`;
   let tsxApi: string;
   try {

@@ -254,8 +254,11 @@ export class BatchesService {
       result.answered,
     ]);
     const next = await this.jobs.openNextBatch(scope, job);
-    if (!next && job.released + batch.queryIndices.length >= job.queries)
+    if (!next && job.released + batch.queryIndices.length >= job.queries) {
       await this.jobs.setJobStatus(scope, jobId, ['running'], 'completed');
+      // The student is queued in the same transaction: a completed job always gets one.
+      await scope.query(`INSERT INTO students (job_id) VALUES ($1) ON CONFLICT DO NOTHING`, [jobId]);
+    }
   }
 
   private async failJob(jobId: string, reason: string): Promise<void> {

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { LedgerModule } from '../ledger/ledger.module';
+import { StudentsModule } from '../students/students.module';
 import { TasksModule } from '../tasks/tasks.module';
 import { BatchesService } from './batches.service';
 import { DataDependentService } from './data-dependent.service';
@@ -9,7 +10,7 @@ import { JobsService } from './jobs.service';
 import { JobsSweeper } from './jobs.sweeper';
 
 @Module({
-  imports: [LedgerModule, TasksModule],
+  imports: [LedgerModule, TasksModule, StudentsModule],
   providers: [JobsRepository, JobsService, BatchesService, DataDependentService, JobsSweeper],
   controllers: [JobsController, AgentBatchesController],
   exports: [JobsService, BatchesService],

@@ -1,5 +1,6 @@
 import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { BatchesService } from './batches.service';
+import { StudentsService } from '../students/students.service';
 import { DataDependentService } from './data-dependent.service';
 import { JobsRepository } from './jobs.repository';
 
@@ -20,6 +21,7 @@ export class JobsSweeper implements OnApplicationBootstrap, OnApplicationShutdow
     private readonly jobs: JobsRepository,
     private readonly batches: BatchesService,
     private readonly dataDependent: DataDependentService,
+    private readonly students: StudentsService,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -38,6 +40,8 @@ export class JobsSweeper implements OnApplicationBootstrap, OnApplicationShutdow
       for (const id of await this.jobs.dueBatches()) await this.batches.tryAggregate(id);
       // A coordinator that stopped between a job's last batch and its data-dependent figure.
       for (const id of await this.jobs.jobsAwaitingDataDependent()) await this.dataDependent.publish(id);
+      // Student training runs in a worker thread; do not hold the sweep for it.
+      void this.students.trainNext().catch((err: unknown) => this.logger.error({ err }, 'student training failed'));
     } catch (err) {
       this.logger.error({ err }, 'sweep failed');
     } finally {

@@ -1,3 +1,4 @@
+import { StudentEntity } from '../../students/student.entity';
 import { PoolExampleEntity } from '../../tasks/entities/pool-example.entity';
 import { TaskEntity } from '../../tasks/entities/task.entity';
 import { BatchEntity } from './batch.entity';
@@ -14,4 +15,5 @@ export const JOB_ENTITIES = [
   BatchEntity,
   SubmissionEntity,
   ReleasedLabelEntity,
+  StudentEntity,
 ];

@@ -1,0 +1,120 @@
+import { HttpStatus, Injectable, Logger } from '@nestjs/common';
+import { trainStudentInWorker, type Dataset } from '@concord/ml';
+import { ProblemException } from '../common/problem';
+import { JobsRepository } from '../jobs/jobs.repository';
+import type { InputSpec } from '../tasks/entities/task.entity';
+import { featureCount } from '../tasks/tasks.service';
+import { TasksRepository } from '../tasks/tasks.repository';
+import { type StudentRow, StudentsRepository } from './students.repository';
+
+/** Student training settings (one student per job). */
+export const STUDENT_TRAINING = { hidden: [256], epochs: 40, batchSize: 64, pseudoLabel: { threshold: 0.9, weight: 0.5, startEpoch: 20 } };
+
+/** The normalisation the task's input spec declares, applied to stored features. */
+export function normaliser(spec: InputSpec): (features: readonly number[], out: Float32Array, offset: number) => void {
+  if (spec.kind === 'image') {
+    const scale = spec.scale ?? 1;
+    return (f, out, o) => f.forEach((v, i) => (out[o + i] = v / scale));
+  }
+  const mean = spec.features.map((f) => f.mean ?? 0);
+  const std = spec.features.map((f) => f.std ?? 1);
+  return (f, out, o) => f.forEach((v, i) => (out[o + i] = (v - mean[i]) / std[i]));
+}
+
+/**
+ * Trains the student of a completed job from its released labels and the whole public pool
+ * (semi-supervised use of unlabelled inputs costs no privacy), in a worker thread, and keeps the
+ * model (tfjs layout) and its holdout metrics in Postgres so that any replica can serve them.
+ */
+@Injectable()
+export class StudentsService {
+  private readonly logger = new Logger('Students');
+  private training = false;
+
+  constructor(
+    private readonly repository: StudentsRepository,
+    private readonly jobs: JobsRepository,
+    private readonly tasks: TasksRepository,
+  ) {}
+
+  /** Trains at most one claimed student; true if one was trained (or failed). */
+  async trainNext(): Promise<boolean> {
+    if (this.training) return false;
+    this.training = true;
+    try {
+      const jobId = await this.repository.claimNext();
+      if (!jobId) return false;
+      try {
+        await this.train(jobId);
+      } catch (err) {
+        const message = err instanceof Error ? err.message : String(err);
+        this.logger.error({ jobId, err: message }, 'student training failed');
+        await this.repository.fail(jobId, message);
+      }
+      return true;
+    } finally {
+      this.training = false;
+    }
+  }
+
+  private async train(jobId: string): Promise<void> {
+    const job = (await this.jobs.findJob(jobId))!;
+    const task = (await this.tasks.find(job.taskId))!;
+    const width = featureCount(task.inputSpec);
+    const normalise = normaliser(task.inputSpec);
+    const { pool, holdout } = await this.repository.poolAndHoldout(task.id);
+    const toDataset = (rows: { features: number[]; label?: number }[]): Dataset => {
+      const features = new Float32Array(rows.length * width);
+      const labels = new Int32Array(rows.length);
+      rows.forEach((r, i) => {
+        normalise(r.features, features, i * width);
+        labels[i] = r.label ?? -1;
+      });
+      return { features, labels, shape: [width], count: rows.length, classes: task.classes.length };
+    };
+    const position = new Map(pool.map((p, i) => [p.idx, i]));
+    const released = (await this.jobs.releasedLabels(jobId)).filter((l) => position.has(l.queryIndex));
+    const soft = job.mechanism.kind === 'gaussian_soft_labels';
+    const used = soft ? released : released.filter((l) => l.answered && l.label !== null);
+    const result = await trainStudentInWorker({
+      pool: toDataset(pool),
+      ...(holdout.length > 0 ? { holdout: toDataset(holdout) } : {}),
+      released: soft
+        ? {
+            kind: 'soft',
+            indices: Int32Array.from(used.map((l) => position.get(l.queryIndex)!)),
+            noisyScores: Float32Array.from(used.flatMap((l) => l.soft ?? [])),
+            temperature: 1,
+          }
+        : {
+            kind: 'hard',
+            indices: Int32Array.from(used.map((l) => position.get(l.queryIndex)!)),
+            labels: Int32Array.from(used.map((l) => l.label!)),
+          },
+      spec: { kind: 'mlp', inputSize: width, hidden: STUDENT_TRAINING.hidden, classes: task.classes.length },
+      epochs: STUDENT_TRAINING.epochs,
+      batchSize: STUDENT_TRAINING.batchSize,
+      semiSupervised: { kind: 'pseudo-label', ...STUDENT_TRAINING.pseudoLabel },
+    });
+    await this.repository.complete(jobId, {
+      backend: result.backend,
+      parameters: result.parameters,
+      metrics: result.metrics,
+      modelJson: result.modelJson,
+      weights: Buffer.from(result.weights),
+    });
+    this.logger.log({ jobId, holdoutAccuracy: result.metrics.holdoutAccuracy, backend: result.backend }, 'student ready');
+  }
+
+  async get(jobId: string): Promise<StudentRow> {
+    const student = await this.repository.find(jobId);
+    if (!student) throw new ProblemException(HttpStatus.NOT_FOUND, 'No student', `job ${jobId} has no student (it has not completed)`);
+    return student;
+  }
+
+  async artifacts(jobId: string): Promise<{ modelJson: unknown; weights: Buffer }> {
+    const artifacts = await this.repository.artifacts(jobId);
+    if (!artifacts) throw new ProblemException(HttpStatus.NOT_FOUND, 'Student not ready', `the student of job ${jobId} is not trained yet`);
+    return artifacts;
+  }
+}

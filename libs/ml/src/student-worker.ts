@@ -1,0 +1,64 @@
+/**
+ * Worker-thread entry for student training (see student.ts): tfjs training runs synchronously in
+ * long stretches, so the coordinator keeps it off its event loop.
+ */
+import { isMainThread, parentPort, workerData } from 'node:worker_threads';
+import * as tf from '@tensorflow/tfjs';
+import { selectBackend } from './backend';
+import type { Dataset } from './data/dataset';
+import { distillStudent } from './distill';
+import { MODEL_JSON, WEIGHTS_BIN } from './io';
+import type { StudentWorkerData, StudentWorkerResult } from './student';
+
+function toDataset(d: StudentWorkerData['pool']): Dataset {
+  return { features: new Float32Array(d.features), labels: new Int32Array(d.labels), shape: d.shape, count: d.count, classes: d.classes };
+}
+
+async function main(data: StudentWorkerData): Promise<StudentWorkerResult> {
+  const backend = await selectBackend(data.backend ?? 'auto');
+  const released =
+    data.released.kind === 'hard'
+      ? { kind: 'hard' as const, indices: new Int32Array(data.released.indices), labels: new Int32Array(data.released.labels) }
+      : {
+          kind: 'soft' as const,
+          indices: new Int32Array(data.released.indices),
+          noisyScores: new Float32Array(data.released.noisyScores),
+          temperature: data.released.temperature,
+        };
+  const { model, metrics } = await distillStudent({
+    pool: toDataset(data.pool),
+    released,
+    spec: data.spec,
+    epochs: data.epochs,
+    batchSize: data.batchSize,
+    seed: data.seed,
+    ...(data.semiSupervised ? { semiSupervised: data.semiSupervised } : {}),
+    ...(data.holdout ? { holdout: toDataset(data.holdout) } : {}),
+  });
+  let modelJson: tf.io.ModelJSON | undefined;
+  let weights = new ArrayBuffer(0);
+  await model.save(
+    tf.io.withSaveHandler((artifacts) => {
+      weights = artifacts.weightData === undefined ? new ArrayBuffer(0) : tf.io.CompositeArrayBuffer.join(artifacts.weightData);
+      modelJson = {
+        modelTopology: artifacts.modelTopology ?? {},
+        format: artifacts.format,
+        generatedBy: artifacts.generatedBy,
+        convertedBy: artifacts.convertedBy,
+        weightsManifest: [{ paths: [WEIGHTS_BIN], weights: artifacts.weightSpecs ?? [] }],
+      };
+      return Promise.resolve({ modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } });
+    }),
+  );
+  const parameters = model.countParams();
+  model.dispose();
+  return { metrics, backend: backend.name, parameters, modelJson: modelJson!, modelJsonName: MODEL_JSON, weights };
+}
+
+if (!isMainThread && parentPort) {
+  const port = parentPort;
+  main(workerData as StudentWorkerData).then(
+    (result) => port.postMessage({ ok: true, result }, [result.weights]),
+    (err: unknown) => port.postMessage({ ok: false, error: err instanceof Error ? err.message : String(err) }),
+  );
+}

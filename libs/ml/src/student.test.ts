@@ -1,0 +1,39 @@
+import { describe, expect, it } from 'vitest';
+import { trainStudentInWorker } from './student';
+
+/** Two well-separated classes in 2-D: x0 > x1 ⇒ class 1. */
+function toy(n: number, offset: number): { features: Float32Array; labels: Int32Array } {
+  const features = new Float32Array(n * 2);
+  const labels = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    const a = ((i * 37 + offset) % 100) / 100;
+    const b = ((i * 61 + offset * 3) % 100) / 100;
+    const cls = a > b ? 1 : 0;
+    features[2 * i] = cls ? a + 0.5 : a;
+    features[2 * i + 1] = cls ? b : b + 0.5;
+    labels[i] = cls;
+  }
+  return { features, labels };
+}
+
+describe('trainStudentInWorker', () => {
+  it('trains in a worker thread on the answered queries and returns tfjs-node-layout artifacts', async () => {
+    const pool = toy(200, 1);
+    const holdout = toy(100, 7);
+    const answered = Array.from({ length: 200 }, (_, i) => i).filter((i) => i % 3 !== 0);
+    const result = await trainStudentInWorker({
+      pool: { ...pool, shape: [2], count: 200, classes: 2 },
+      holdout: { ...holdout, shape: [2], count: 100, classes: 2 },
+      released: { kind: 'hard', indices: Int32Array.from(answered), labels: Int32Array.from(answered.map((i) => pool.labels[i])) },
+      spec: { kind: 'mlp', inputSize: 2, hidden: [16], classes: 2 },
+      epochs: 30,
+      batchSize: 32,
+      backend: 'cpu',
+    });
+    expect(result.metrics.labelled).toBe(answered.length);
+    expect(result.metrics.holdoutAccuracy).toBeGreaterThan(0.95);
+    expect(result.parameters).toBe(2 * 16 + 16 + 16 * 2 + 2);
+    expect(result.modelJson.weightsManifest[0].paths).toEqual(['weights.bin']);
+    expect(result.weights.byteLength).toBe(result.parameters * 4);
+  });
+});

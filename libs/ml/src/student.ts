@@ -1,0 +1,100 @@
+import { Worker } from 'node:worker_threads';
+import type * as tf from '@tensorflow/tfjs';
+import type { BackendName } from './backend';
+import type { Dataset } from './data/dataset';
+import type { PseudoLabelling, ReleasedLabels, StudentMetrics } from './distill';
+import type { ModelSpec } from './models';
+import { workerBootstrap } from './parallel';
+// A type-only import so that tsc compiles the worker entry with this module.
+import type * as _studentWorker from './student-worker';
+
+interface TransferableDataset {
+  features: ArrayBuffer;
+  labels: ArrayBuffer;
+  shape: number[];
+  count: number;
+  classes: number;
+}
+
+export interface StudentWorkerData {
+  pool: TransferableDataset;
+  holdout?: TransferableDataset;
+  released:
+    | { kind: 'hard'; indices: ArrayBuffer; labels: ArrayBuffer }
+    | { kind: 'soft'; indices: ArrayBuffer; noisyScores: ArrayBuffer; temperature: number };
+  spec: ModelSpec;
+  epochs: number;
+  batchSize: number;
+  seed: number;
+  semiSupervised?: PseudoLabelling;
+  backend?: BackendName | 'auto';
+}
+
+export interface StudentWorkerResult {
+  metrics: StudentMetrics;
+  backend: BackendName;
+  /** Trainable and non-trainable parameters: the student's size, a proxy for inference cost. */
+  parameters: number;
+  /** tfjs-node layout: model.json whose manifest names weights.bin. */
+  modelJson: tf.io.ModelJSON;
+  modelJsonName: string;
+  weights: ArrayBuffer;
+}
+
+export interface StudentTrainingOptions {
+  pool: Dataset;
+  holdout?: Dataset;
+  released: ReleasedLabels;
+  spec: ModelSpec;
+  epochs: number;
+  batchSize: number;
+  seed?: number;
+  semiSupervised?: PseudoLabelling;
+  backend?: BackendName | 'auto';
+}
+
+function copyOut(d: Dataset): TransferableDataset {
+  const features = d.features.slice().buffer;
+  const labels = d.labels.slice().buffer;
+  return { features, labels, shape: [...d.shape], count: d.count, classes: d.classes };
+}
+
+/** Trains a student in a worker thread; resolves with its metrics and its model artifacts. */
+export function trainStudentInWorker(options: StudentTrainingOptions): Promise<StudentWorkerResult> {
+  const released: StudentWorkerData['released'] =
+    options.released.kind === 'hard'
+      ? { kind: 'hard', indices: options.released.indices.slice().buffer, labels: options.released.labels.slice().buffer }
+      : {
+          kind: 'soft',
+          indices: options.released.indices.slice().buffer,
+          noisyScores: options.released.noisyScores.slice().buffer,
+          temperature: options.released.temperature,
+        };
+  const data: StudentWorkerData = {
+    pool: copyOut(options.pool),
+    ...(options.holdout ? { holdout: copyOut(options.holdout) } : {}),
+    released,
+    spec: options.spec,
+    epochs: options.epochs,
+    batchSize: options.batchSize,
+    seed: options.seed ?? 1,
+    ...(options.semiSupervised ? { semiSupervised: options.semiSupervised } : {}),
+    ...(options.backend ? { backend: options.backend } : {}),
+  };
+  return new Promise((resolve, reject) => {
+    const worker = new Worker(workerBootstrap('student'), { eval: true, workerData: data });
+    let settled = false;
+    worker.once('message', (message: { ok: true; result: StudentWorkerResult } | { ok: false; error: string }) => {
+      settled = true;
+      void worker.terminate();
+      if (message.ok) resolve(message.result);
+      else reject(new Error(`student training failed: ${message.error}`));
+    });
+    worker.once('error', (err) => {
+      if (!settled) reject(err);
+    });
+    worker.once('exit', (code) => {
+      if (!settled) reject(new Error(`student worker exited with code ${code}`));
+    });
+  });
+}
