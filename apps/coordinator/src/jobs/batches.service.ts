@@ -82,6 +82,10 @@ export class BatchesService {
     const participant = (await this.jobs.participants(job.id)).find((p) => p.institutionId === agent.institutionId);
     if (!participant)
       throw new ProblemException(HttpStatus.FORBIDDEN, 'Not a participant', 'this institution does not take part in the job');
+    // An agent resending the very answer it already delivered (it crashed before the reply) is told
+    // so even if the batch has closed since: nothing is stored twice.
+    const envelopeSha256 = createHash('sha256').update(canonicalJson(body.envelope)).digest('hex');
+    if (await this.jobs.hasSubmission(batch.id, agent.institutionId, envelopeSha256)) return { status: 'already_received' };
     if (participant.status !== 'active')
       throw new ProblemException(HttpStatus.CONFLICT, 'Participant stopped', 'this institution’s budget is exhausted for the job');
     if (job.status !== 'running') throw new ProblemException(HttpStatus.CONFLICT, 'Job not running', `the job is ${job.status}`);
@@ -102,7 +106,6 @@ export class BatchesService {
       ...(job.mechanism.kind === 'gaussian_soft_labels' ? { clipNorm: job.mechanism.clipNorm } : {}),
     });
     if (!checked.ok) throw new InvalidInputException(checked.errors);
-    const envelopeSha256 = createHash('sha256').update(canonicalJson(body.envelope)).digest('hex');
     const stored = await this.jobs.storeSubmission(batch, {
       institutionId: agent.institutionId,
       agentId: agent.id,

@@ -275,6 +275,15 @@ export class JobsRepository {
     });
   }
 
+  /** True if this institution already delivered exactly this envelope for the batch (any attempt). */
+  async hasSubmission(batchId: string, institutionId: string, envelopeSha256: string): Promise<boolean> {
+    const rows = await this.db.query<Row>(
+      `SELECT 1 FROM submissions WHERE batch_id = $1 AND institution_id = $2 AND envelope_sha256 = $3 LIMIT 1`,
+      [batchId, institutionId, envelopeSha256],
+    );
+    return rows.length > 0;
+  }
+
   async submissions(batchId: string, attempt: number): Promise<SubmissionRow[]> {
     const rows = await this.db.query<Row>(
       `SELECT institution_id, agent_id, signer_public_key, nonce, envelope, envelope_sha256, teachers FROM submissions

@@ -1,0 +1,133 @@
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join, resolve } from 'node:path';
+import type { TeacherSource } from '../store/config';
+import { AgentError, EXIT } from '../cli/errors';
+import { loadMl } from './load-ml';
+
+/**
+ * Where the site's k teachers live. Every provider answers with each teacher's class
+ * probabilities for each query ([teacher][example][class]); the agent folds them into one row per
+ * query (training/ensemble-rows.ts) before anything is sealed.
+ */
+export interface TeacherEnsemble {
+  /** For logs and `status`: what the teachers are, never what they saw. */
+  readonly description: string;
+  /** k when known without running the teachers. */
+  readonly knownCount: number | null;
+  predict(features: number[][]): Promise<unknown>;
+}
+
+/** The `--teachers-dir` / `--teachers-module` / `--predictor-url` flags, at most one of them. */
+export interface TeacherFlags {
+  teachersDir?: string;
+  teachersModule?: string;
+  predictorUrl?: string;
+}
+
+export function teacherSourceFromFlags(flags: TeacherFlags): TeacherSource | null {
+  const given = [flags.teachersDir, flags.teachersModule, flags.predictorUrl].filter((v) => v !== undefined);
+  if (given.length > 1) throw new AgentError('give only one of --teachers-dir, --teachers-module, --predictor-url', EXIT.configuration);
+  if (flags.teachersDir !== undefined) return { kind: 'dir', path: resolve(flags.teachersDir) };
+  if (flags.teachersModule !== undefined) return { kind: 'module', path: resolve(flags.teachersModule) };
+  if (flags.predictorUrl !== undefined) {
+    try {
+      const url = new URL(flags.predictorUrl);
+      if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error('not http');
+    } catch {
+      throw new AgentError(`--predictor-url ${flags.predictorUrl}: must be an http(s) URL`, EXIT.configuration);
+    }
+    return { kind: 'url', url: flags.predictorUrl };
+  }
+  return null;
+}
+
+export function describeTeacherSource(source: TeacherSource): string {
+  switch (source.kind) {
+    case 'dir':
+      return `tfjs models in ${source.path}`;
+    case 'module':
+      return `module ${source.path}`;
+    case 'url':
+      return `site-local predictor ${source.url}`;
+  }
+}
+
+/** Subdirectories of `dir` holding a model.json, sorted: one teacher each. */
+export function teacherModelDirs(dir: string): string[] {
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new AgentError(`--teachers-dir ${dir}: not a directory`, EXIT.configuration);
+  return readdirSync(dir)
+    .map((name) => join(dir, name))
+    .filter((path) => statSync(path).isDirectory() && existsSync(join(path, 'model.json')))
+    .sort();
+}
+
+export async function openTeacherEnsemble(source: TeacherSource, fetchImpl: typeof fetch = fetch): Promise<TeacherEnsemble> {
+  switch (source.kind) {
+    case 'module':
+      return moduleEnsemble(source.path);
+    case 'url':
+      return urlEnsemble(source.url, fetchImpl);
+    case 'dir':
+      return modelDirEnsemble(source.path);
+  }
+}
+
+type PredictFn = (features: number[][]) => unknown;
+
+function moduleEnsemble(path: string): TeacherEnsemble {
+  if (!existsSync(path)) throw new AgentError(`--teachers-module ${path}: no such file`, EXIT.configuration);
+  // createRequire works the same compiled (CommonJS) and under test runners that load sources as ESM.
+  const loaded = createRequire(join(process.cwd(), 'concord-agent.js'))(path) as {
+    predict?: unknown;
+    teachers?: unknown;
+    default?: { predict?: unknown };
+  };
+  const predict = (typeof loaded.predict === 'function' ? loaded.predict : loaded.default?.predict) as PredictFn | undefined;
+  if (typeof predict !== 'function') throw new AgentError(`--teachers-module ${path}: must export predict(features)`, EXIT.configuration);
+  return {
+    description: `module ${path}`,
+    knownCount: typeof loaded.teachers === 'number' ? loaded.teachers : null,
+    predict: (features) => Promise.resolve(predict(features)),
+  };
+}
+
+function urlEnsemble(url: string, fetchImpl: typeof fetch): TeacherEnsemble {
+  return {
+    description: `site-local predictor ${url}`,
+    knownCount: null,
+    async predict(features) {
+      let res: Response;
+      try {
+        res = await fetchImpl(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ features }) });
+      } catch (error) {
+        throw new AgentError(`predictor ${url}: ${error instanceof Error ? error.message : String(error)}`);
+      }
+      if (res.status !== 200) throw new AgentError(`predictor ${url}: HTTP ${res.status}`);
+      const json = (await res.json()) as { probabilities?: unknown };
+      return json.probabilities;
+    },
+  };
+}
+
+async function modelDirEnsemble(dir: string): Promise<TeacherEnsemble> {
+  const dirs = teacherModelDirs(dir);
+  if (dirs.length === 0) throw new AgentError(`--teachers-dir ${dir}: no subdirectory with a model.json`, EXIT.configuration);
+
+  const ml = await loadMl();
+  await ml.selectBackend('auto');
+  const models = await Promise.all(dirs.map((d) => ml.loadModel(d)));
+  return {
+    description: `${dirs.length} tfjs models in ${dir}`,
+    knownCount: dirs.length,
+    predict(features) {
+      const flat = Float32Array.from(features.flat());
+      const outputs = models.map((model) => {
+        const probabilities = ml.predictProbabilities(model, flat);
+        const classes = probabilities.length / features.length;
+        return features.map((_, i) => Array.from(probabilities.subarray(i * classes, (i + 1) * classes)));
+      });
+      return Promise.resolve(outputs);
+    },
+  };
+}
