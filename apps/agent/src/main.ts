@@ -8,6 +8,7 @@ import { AgentError, EXIT } from './cli/errors';
 import { initCommand } from './cli/init.command';
 import { runCommand } from './cli/run.command';
 import { statusCommand } from './cli/status.command';
+import { trainCommand } from './cli/train.command';
 import { AGENT_VERSION } from './version';
 
 /**
@@ -57,7 +58,8 @@ function createProgram(env: CliEnvironment): Command {
     .addCommand(runCommand(env))
     .addCommand(auditCommand(env))
     .addCommand(statusCommand(env))
-    .addCommand(dataCommand(env));
+    .addCommand(dataCommand(env))
+    .addCommand(trainCommand(env));
 }
 
 if (require.main === module) {

@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
 import type { TeacherSource } from '../store/config';
@@ -110,6 +110,42 @@ function urlEnsemble(url: string, fetchImpl: typeof fetch): TeacherEnsemble {
   };
 }
 
+/** Written by `train` beside the teachers: how they were made, and the normalisation their inputs need. */
+export const TEACHERS_MANIFEST = 'teachers.json';
+
+export interface TeachersManifest {
+  version: 1;
+  teachers: number;
+  seed: number;
+  partitionSizes: number[];
+  heldOut: number;
+  normalisation:
+    { kind: 'none' } | { kind: 'scale'; maxValue: number } | { kind: 'standardise'; mean: readonly number[]; std: readonly number[] };
+  model: unknown;
+  accuracies: (number | null)[];
+  backend: string;
+  trainedAt: string;
+}
+
+function readNormalisation(dir: string): TeachersManifest['normalisation'] {
+  const path = join(dir, TEACHERS_MANIFEST);
+  if (!existsSync(path)) return { kind: 'none' };
+  const manifest = JSON.parse(readFileSync(path, 'utf8')) as TeachersManifest;
+  return manifest.normalisation ?? { kind: 'none' };
+}
+
+/** Applies the teachers' recorded input normalisation to the public features of a batch. */
+function normaliseRow(features: number[], n: TeachersManifest['normalisation']): number[] {
+  switch (n.kind) {
+    case 'none':
+      return features;
+    case 'scale':
+      return features.map((v) => v / n.maxValue);
+    case 'standardise':
+      return features.map((v, i) => (v - n.mean[i]) / (n.std[i] || 1));
+  }
+}
+
 async function modelDirEnsemble(dir: string): Promise<TeacherEnsemble> {
   const dirs = teacherModelDirs(dir);
   if (dirs.length === 0) throw new AgentError(`--teachers-dir ${dir}: no subdirectory with a model.json`, EXIT.configuration);
@@ -117,11 +153,12 @@ async function modelDirEnsemble(dir: string): Promise<TeacherEnsemble> {
   const ml = await loadMl();
   await ml.selectBackend('auto');
   const models = await Promise.all(dirs.map((d) => ml.loadModel(d)));
+  const normalisation = readNormalisation(dir);
   return {
     description: `${dirs.length} tfjs models in ${dir}`,
     knownCount: dirs.length,
     predict(features) {
-      const flat = Float32Array.from(features.flat());
+      const flat = Float32Array.from(features.flatMap((row) => normaliseRow(row, normalisation)));
       const outputs = models.map((model) => {
         const probabilities = ml.predictProbabilities(model, flat);
         const classes = probabilities.length / features.length;
