@@ -1,3 +1,5 @@
+import { bytesToBase64, canonicalJsonBytes, concatBytes, sign, utf8ToBytes } from '@concord/crypto';
+import { answerContext } from '@concord/protocol';
 import { DPA_ORDERS, epsilonFromRdp, rdpOfEvent, parseDpEvent } from '@concord/privacy';
 import { Client } from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -167,6 +169,35 @@ describe('a whole Confident-GNMax job over HTTP, three institutions', () => {
     // B forwards A's sealed answer as its own: the envelope is not signed by B.
     const stolen = a.answerBody(batch, TEACHERS, rows);
     expect((await b.request('POST', `/agent/batches/${batch.batchId}/answers`, stolen)).status).toBe(400);
+    // B strips A's signature and re-signs A's ciphertext with its own key, for its own request:
+    // the signature now verifies under B's key, but the sealed plaintext names A as its signer.
+    const victim = a.answerBody(batch, TEACHERS, rows) as { nonce: string; envelope: Record<string, string> };
+    const resigned = {
+      ...victim.envelope,
+      signature: bytesToBase64(
+        sign(
+          concatBytes(
+            utf8ToBytes('concord-envelope-v1\n'),
+            canonicalJsonBytes({
+              version: 1,
+              alg: victim.envelope.alg,
+              ephemeralPublicKey: victim.envelope.ephemeralPublicKey,
+              nonce: victim.envelope.nonce,
+              ciphertext: victim.envelope.ciphertext,
+              recipientBoxPublicKey: bytesToBase64(b.coordinatorBoxKey),
+              context: answerContext(batch.jobId, batch.batchId, batch.attempt, victim.nonce),
+            }),
+          ),
+          b.identity.signing.secretKey,
+        ),
+      ),
+      signerPublicKey: bytesToBase64(b.identity.signing.publicKey),
+    };
+    const resignedRes = await b.request('POST', `/agent/batches/${batch.batchId}/answers`, { nonce: victim.nonce, envelope: resigned });
+    expect(resignedRes.status).toBe(400);
+    const resignedProblem = JSON.stringify(await resignedRes.json());
+    // The forged signature itself verifies under B's key; the sealed header is what catches it.
+    expect(resignedProblem).toMatch(/sealed_header_mismatch/);
     // A stale request (signed 10 minutes ago).
     const stale = await a.request('POST', `/agent/batches/${batch.batchId}/answers`, a.answerBody(batch, TEACHERS, rows), {
       now: () => Date.now() - 600_000,
