@@ -35,7 +35,13 @@ export class StudentsController {
 
   @Get('model.json')
   @Roles('admin')
-  @ApiOkResponse({ description: 'tfjs model.json (tfjs-node layout); its manifest names weights.bin beside it.' })
+  @ApiOkResponse({
+    description: 'tfjs model.json (tfjs-node layout); its manifest names weights.bin beside it.',
+    schema: {
+      type: 'object',
+      properties: { modelTopology: { type: 'object' }, weightsManifest: { type: 'array', items: { type: 'object' } } },
+    },
+  })
   async modelJson(@Param('id', uuidParam('id')) id: string): Promise<unknown> {
     return (await this.students.artifacts(id)).modelJson;
   }

@@ -36,6 +36,6 @@ export class TasksController {
   @Roles('admin')
   @ApiCreatedResponse({ type: PoolUploadResultDto, description: 'Examples appended to the public pool or the holdout (all or nothing).' })
   upload(@Param('id', uuidParam('id')) id: string, @Body() body: UploadPoolDto): Promise<PoolUploadResultDto> {
-    return this.tasks.upload(id, body.split, body.examples, body.labels);
+    return this.tasks.uploadFrom(id, body);
   }
 }

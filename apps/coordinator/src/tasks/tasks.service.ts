@@ -1,4 +1,7 @@
+import { gunzipSync } from 'node:zlib';
 import { HttpStatus, Injectable } from '@nestjs/common';
+import { DatasetError, type IdxArray, parseIdx } from '@concord/ml';
+import type { UploadPoolDto } from './dto/task.dto';
 import { type FieldProblem, InvalidInputException, ProblemException } from '../common/problem';
 import type { PoolSplit } from './entities/pool-example.entity';
 import type { InputSpec } from './entities/task.entity';
@@ -59,6 +62,76 @@ export function parseInputSpec(value: Record<string, unknown>): InputSpec {
   throw new InvalidInputException([{ field: 'body.inputSpec.kind', message: 'must be "image" or "tabular"' }]);
 }
 
+const MAX_UPLOAD_EXAMPLES = 20_000;
+
+function decodeIdx(value: unknown, field: string): IdxArray {
+  if (typeof value !== 'string' || value.length === 0)
+    throw new InvalidInputException([{ field, message: 'required: base64 of an IDX file' }]);
+  let bytes: Uint8Array = Buffer.from(value, 'base64');
+  if (bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b) {
+    try {
+      bytes = gunzipSync(bytes);
+    } catch {
+      throw new InvalidInputException([{ field, message: 'corrupt or truncated gzip stream' }]);
+    }
+  }
+  try {
+    const idx = parseIdx(bytes, field);
+    if (idx.shape[0] > MAX_UPLOAD_EXAMPLES)
+      throw new InvalidInputException([{ field, message: `at most ${MAX_UPLOAD_EXAMPLES} examples per upload` }]);
+    return idx;
+  } catch (err) {
+    if (err instanceof DatasetError) throw new InvalidInputException([{ field, message: err.message }]);
+    throw err;
+  }
+}
+
+/**
+ * A CSV with a header: the task's feature columns (any order; other columns ignored) and, for a
+ * holdout, a label column of class indices. Errors name the line.
+ */
+export function parseFeatureCsv(
+  text: string,
+  features: readonly string[],
+  labelColumn?: string,
+): { examples: number[][]; labels?: number[] } {
+  const lines = text.split(/\r?\n/);
+  const header = (lines[0] ?? '').split(',').map((h) => h.trim());
+  const missing = [...features, ...(labelColumn ? [labelColumn] : [])].filter((f) => !header.includes(f));
+  if (missing.length)
+    throw new InvalidInputException([
+      { field: 'body.csv', message: `line 1: the header lacks ${missing.map((m) => `'${m}'`).join(', ')}` },
+    ]);
+  const columns = features.map((f) => header.indexOf(f));
+  const labelAt = labelColumn ? header.indexOf(labelColumn) : -1;
+  const examples: number[][] = [];
+  const labels: number[] = [];
+  for (let n = 1; n < lines.length; n++) {
+    if (lines[n].trim() === '') continue;
+    const cells = lines[n].split(',');
+    if (cells.length !== header.length) {
+      throw new InvalidInputException([
+        { field: 'body.csv', message: `line ${n + 1}: ${cells.length} cells, the header has ${header.length}` },
+      ]);
+    }
+    const row = columns.map((c) => Number(cells[c].trim()));
+    const bad = row.findIndex((v, i) => cells[columns[i]].trim() === '' || !Number.isFinite(v));
+    if (bad >= 0)
+      throw new InvalidInputException([{ field: 'body.csv', message: `line ${n + 1}: column '${features[bad]}' is not a number` }]);
+    examples.push(row);
+    if (labelAt >= 0) {
+      const label = Number(cells[labelAt].trim());
+      if (!Number.isInteger(label) || label < 0)
+        throw new InvalidInputException([{ field: 'body.csv', message: `line ${n + 1}: label '${cells[labelAt]}' is not a class index` }]);
+      labels.push(label);
+    }
+    if (examples.length > MAX_UPLOAD_EXAMPLES)
+      throw new InvalidInputException([{ field: 'body.csv', message: `at most ${MAX_UPLOAD_EXAMPLES} examples per upload` }]);
+  }
+  if (examples.length === 0) throw new InvalidInputException([{ field: 'body.csv', message: 'no examples after the header' }]);
+  return labelColumn ? { examples, labels } : { examples };
+}
+
 export function featureCount(spec: InputSpec): number {
   return spec.kind === 'image' ? spec.shape.reduce((a, b) => a * b, 1) : spec.features.length;
 }
@@ -84,6 +157,40 @@ export class TasksService {
 
   list(): Promise<TaskWithCounts[]> {
     return this.repository.list();
+  }
+
+  /** Decodes a JSON, IDX or CSV upload into examples (and labels), naming the field that is wrong. */
+  async uploadFrom(taskId: string, body: UploadPoolDto): Promise<{ split: PoolSplit; added: number; total: number }> {
+    const format = body.format ?? 'json';
+    if (format === 'json') {
+      if (!body.examples) throw new InvalidInputException([{ field: 'body.examples', message: 'required for format json' }]);
+      return this.upload(taskId, body.split, body.examples, body.labels);
+    }
+    const task = await this.get(taskId);
+    if (format === 'idx') {
+      const images = decodeIdx(body.images, 'body.images');
+      const width = featureCount(task.inputSpec);
+      const perExample = images.shape.slice(1).reduce((a, b) => a * b, 1);
+      if (perExample !== width) {
+        throw new InvalidInputException([
+          {
+            field: 'body.images',
+            message: `examples of shape [${images.shape.slice(1).join(', ')}] have ${perExample} values; the task expects ${width}`,
+          },
+        ]);
+      }
+      const examples = Array.from({ length: images.shape[0] }, (_, i) => Array.from(images.data.subarray(i * width, (i + 1) * width)));
+      const labels = body.split === 'holdout' ? Array.from(decodeIdx(body.labelsIdx, 'body.labelsIdx').data) : undefined;
+      return this.upload(taskId, body.split, examples, labels);
+    }
+    if (task.inputSpec.kind !== 'tabular') throw new InvalidInputException([{ field: 'body.format', message: 'csv is for tabular tasks' }]);
+    if (typeof body.csv !== 'string') throw new InvalidInputException([{ field: 'body.csv', message: 'required for format csv' }]);
+    const { examples, labels } = parseFeatureCsv(
+      body.csv,
+      task.inputSpec.features.map((f) => f.name),
+      body.split === 'holdout' ? (body.labelColumn ?? 'label') : undefined,
+    );
+    return this.upload(taskId, body.split, examples, labels);
   }
 
   /** Validates every example against the task before anything is written. */

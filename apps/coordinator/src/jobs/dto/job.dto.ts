@@ -2,7 +2,7 @@ import { ApiProperty } from '@nestjs/swagger';
 import { ArrayMaxSize, ArrayMinSize, IsArray, IsInt, IsNumber, IsObject, IsUUID, Max, Min } from 'class-validator';
 
 export class CreateJobDto {
-  @ApiProperty({ format: 'uuid', description: 'The task whose public pool is labelled.' })
+  @ApiProperty({ format: 'uuid', example: '3f2b8c1e-9d4a-4e5f-8a6b-7c8d9e0f1a2b', description: 'The task whose public pool is labelled.' })
   @IsUUID()
   taskId!: string;
 

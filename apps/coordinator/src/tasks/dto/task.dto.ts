@@ -27,16 +27,64 @@ export class CreateTaskDto {
 export class UploadPoolDto {
   @ApiProperty({
     enum: ['public', 'holdout'],
+    example: 'public',
     description: 'public: unlabelled queries; holdout: labelled examples for the student owner’s evaluation.',
   })
   @IsIn(['public', 'holdout'])
   split!: 'public' | 'holdout';
 
-  @ApiProperty({ example: [[0, 0.5, 1]], description: 'One feature vector per example, in the order of the input spec.' })
+  @ApiProperty({
+    required: false,
+    enum: ['json', 'idx', 'csv'],
+    example: 'json',
+    description: 'How the examples are given (default json).',
+  })
+  @IsOptional()
+  @IsIn(['json', 'idx', 'csv'])
+  format?: 'json' | 'idx' | 'csv';
+
+  @ApiProperty({
+    required: false,
+    example: [[0, 0.5, 1]],
+    description: 'json: one feature vector per example, in the order of the input spec.',
+  })
+  @IsOptional()
   @IsArray()
   @ArrayMinSize(1)
   @ArrayMaxSize(20_000)
-  examples!: number[][];
+  examples?: number[][];
+
+  @ApiProperty({
+    required: false,
+    example: 'H4sIAAAAAAAAA…',
+    description: 'idx: the images (or feature) IDX file, plain or gzipped, base64.',
+  })
+  @IsOptional()
+  @IsString()
+  images?: string;
+
+  @ApiProperty({
+    required: false,
+    example: 'H4sIAAAAAAAAA…',
+    description: 'idx, holdout only: the labels IDX file, plain or gzipped, base64.',
+  })
+  @IsOptional()
+  @IsString()
+  labelsIdx?: string;
+
+  @ApiProperty({
+    required: false,
+    example: 'age,income,label\n41,52000,1\n',
+    description: 'csv: text with a header naming the task’s features (and the label column for a holdout).',
+  })
+  @IsOptional()
+  @IsString()
+  csv?: string;
+
+  @ApiProperty({ required: false, example: 'label', description: 'csv, holdout only: header of the label column (default "label").' })
+  @IsOptional()
+  @IsString()
+  labelColumn?: string;
 
   @ApiProperty({ required: false, example: [3], description: 'holdout only: one class index per example.' })
   @IsOptional()
