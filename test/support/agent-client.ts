@@ -7,7 +7,7 @@ export class TestAgent {
   coordinatorBoxKey: Uint8Array = new Uint8Array(32);
 
   constructor(
-    readonly baseUrl: string,
+    public baseUrl: string,
     readonly identity: Identity = generateIdentity(),
   ) {}
 
