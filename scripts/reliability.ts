@@ -1,0 +1,348 @@
+/**
+ * `npm run --silent test:reliability`: promises kept under faults, against real Postgres
+ * (DATABASE_URL, default the local server; a fresh database is created and dropped).
+ *
+ * - Crash consistency: a job runs while the coordinator process is killed with SIGKILL at 20
+ *   moments — random ones, and some right after the last answer of a batch, when the charge
+ *   transaction runs — and restarted each time; the job must resume and finish, the ledger verify,
+ *   every released batch carry exactly one charge per institution that answered it, and no label
+ *   exist without its batch's charges.
+ * - Hostile input: 10,000 requests that are all invalid (unknown fields, wrong types, malformed
+ *   JSON, wrong content types, forged agent signatures): no 5xx, and table checksums unchanged.
+ * - RBAC: every documented route × {anonymous, admin, compliance, agent} against the declared table.
+ *
+ * Bounded in time; prints one JSON line and exits non-zero if any promise is broken.
+ */
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { Client } from 'pg';
+import { TestAgent } from '../test/support/agent-client';
+import { ALL, MATRIX } from '../test/support/rbac-matrix';
+
+const ROOT = resolve(__dirname, '..');
+const MAIN = join(ROOT, 'dist', 'apps', 'coordinator', 'src', 'main.js');
+const CLI = (name: string): string => join(ROOT, 'dist', 'apps', 'coordinator', 'src', 'cli', `${name}.js`);
+const KILLS = 20;
+const FUZZ_REQUESTS = 10_000;
+const DEADLINE_MS = 8 * 60_000;
+
+const started = Date.now();
+const say = (m: string): void => void process.stderr.write(`[reliability ${((Date.now() - started) / 1000).toFixed(0)}s] ${m}\n`);
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+function freePort(): Promise<number> {
+  return new Promise((res, rej) => {
+    const s = createServer();
+    s.once('error', rej);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => res(port));
+    });
+  });
+}
+
+async function main(): Promise<void> {
+  const server = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+  const name = `concord_rel_${randomBytes(4).toString('hex')}`;
+  const adminDb = new Client({ connectionString: server });
+  await adminDb.connect();
+  await adminDb.query(`CREATE DATABASE "${name}"`);
+  await adminDb.end();
+  const dbUrl = Object.assign(new URL(server), { pathname: `/${name}` }).toString();
+  const dataDir = mkdtempSync(join(tmpdir(), 'concord-rel-'));
+  const env = { ...process.env, DATABASE_URL: dbUrl, CONCORD_DATA_DIR: dataDir, LOG_LEVEL: 'error', CONCORD_RATE_LIMIT_RPS: '0' };
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  let coordinator: ChildProcess | undefined;
+  const sql = new Client({ connectionString: dbUrl });
+
+  const startCoordinator = async (): Promise<void> => {
+    coordinator = spawn(process.execPath, [MAIN], {
+      env: { ...env, PORT: String(port), HOST: '127.0.0.1' },
+      stdio: ['ignore', 'ignore', 'ignore'],
+    });
+    for (let i = 0; i < 600; i++) {
+      try {
+        if ((await fetch(`${url}/health`)).status === 200) return;
+      } catch {
+        // starting
+      }
+      await sleep(50);
+    }
+    throw new Error('coordinator did not come up');
+  };
+  const kill = async (): Promise<void> => {
+    const c = coordinator!;
+    const exited = new Promise((r) => c.once('exit', r));
+    c.kill('SIGKILL');
+    await exited;
+  };
+
+  try {
+    const run = spawnSync(process.execPath, [CLI('admin-create-key'), '--role', 'admin'], { env, encoding: 'utf8' });
+    if (run.status !== 0) throw new Error(`admin:create-key: ${run.stderr}`);
+    const admin = run.stdout.trim().split('\n').pop()!;
+    const compliance = spawnSync(process.execPath, [CLI('admin-create-key'), '--role', 'compliance'], { env, encoding: 'utf8' })
+      .stdout.trim()
+      .split('\n')
+      .pop()!;
+    await startCoordinator();
+    await sql.connect();
+    const api = async (method: string, path: string, body?: unknown): Promise<any> => {
+      const res = await fetch(`${url}${path}`, {
+        method,
+        headers: { authorization: `Bearer ${admin}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+      const text = await res.text();
+      if (res.status >= 400) throw new Error(`${method} ${path}: ${res.status} ${text}`);
+      return text ? JSON.parse(text) : null;
+    };
+
+    // --- crash consistency -------------------------------------------------------------------
+    const coordinatorKey = (await api('GET', '/agents/coordinator')).signingPublicKey as string;
+    const agents: TestAgent[] = [];
+    for (const n of ['North', 'South', 'East']) {
+      const inst = await api('POST', '/institutions', { name: n, epsilonCap: 900, delta: 1e-5 });
+      const agent = new TestAgent(url);
+      await agent.enroll((await api('POST', `/institutions/${inst.id}/enrollment-tokens`, {})).token, coordinatorKey);
+      agents.push(agent);
+    }
+    const task = await api('POST', '/tasks', {
+      name: 'crash',
+      inputSpec: { kind: 'tabular', features: [{ name: 'x' }] },
+      classes: ['a', 'b', 'c'],
+    });
+    await api('POST', `/tasks/${task.id}/pool`, { split: 'public', examples: Array.from({ length: 900 }, (_, i) => [i % 3]) });
+    const job = await api('POST', '/jobs', {
+      taskId: task.id,
+      mechanism: { kind: 'confident_gnmax', threshold: 15, sigma1: 3, sigma2: 2 },
+      participants: (await api('GET', '/institutions')).map((i: { id: string }) => i.id),
+      queries: 900,
+      batchSize: 10,
+      batchDeadlineMs: 20_000,
+      minTeachers: 10,
+      delta: 1e-5,
+    });
+    await api('POST', `/jobs/${job.id}/start`);
+    let kills = 0;
+    let nextKill = Date.now() + 100 + Math.random() * 600;
+    for (;;) {
+      if (Date.now() - started > DEADLINE_MS) throw new Error('crash-consistency phase ran out of time');
+      let status = 'unknown';
+      try {
+        status = (await api('GET', `/jobs/${job.id}`)).status;
+      } catch {
+        // down: restarted below
+      }
+      if (status === 'completed' || status === 'failed') break;
+      for (const [i, agent] of agents.entries()) {
+        try {
+          const batch = await agent.nextBatch();
+          if (!batch) continue;
+          await agent.answer(
+            batch,
+            5,
+            batch.queries.map((q) => [0, 1, 2].map((c) => (c === q.features[0] ? 5 : 0))),
+          );
+          // Every third kill lands right after a batch's last answer: inside the aggregation and charge.
+          if (i === agents.length - 1 && kills < KILLS && kills % 3 === 2) {
+            await sleep(Math.random() * 40);
+            await kill();
+            kills++;
+            await startCoordinator();
+            nextKill = Date.now() + 100 + Math.random() * 600;
+          }
+        } catch {
+          // the coordinator is down or restarting: try again
+        }
+      }
+      if (kills < KILLS && Date.now() >= nextKill) {
+        await kill();
+        kills++;
+        await startCoordinator();
+        nextKill = Date.now() + 100 + Math.random() * 600;
+      }
+      await sleep(20);
+    }
+    const final = await api('GET', `/jobs/${job.id}`);
+    say(`job ${final.status} after ${kills} SIGKILL restarts: ${final.released}/${final.queries} released`);
+    const uncharged = await sql.query(
+      `SELECT b.seq FROM batches b WHERE b.job_id = $1 AND b.status = 'released'
+          AND (SELECT count(*) FROM ledger_entries e WHERE e.kind = 'charge' AND e.job_id = $1::text AND e.batch_id = 'batch-' || b.seq)
+              <> (SELECT count(*) FROM submissions s WHERE s.batch_id = b.id AND s.attempt = b.attempt)
+       UNION ALL
+       SELECT l.query_index FROM released_labels l JOIN batches b ON b.id = l.batch_id WHERE b.status <> 'released'`,
+      [job.id],
+    );
+    const doubles = await sql.query(
+      `SELECT job_id, batch_id, institution_id FROM ledger_entries WHERE kind = 'charge' GROUP BY 1, 2, 3 HAVING count(*) > 1`,
+    );
+    const verify = spawnSync(process.execPath, [CLI('ledger-verify')], { env, encoding: 'utf8' });
+    const ledgerVerified = verify.status === 0 && (JSON.parse(verify.stdout.trim()) as { verified: boolean }).verified;
+
+    // --- hostile input -------------------------------------------------------------------------
+    const checksum = async (): Promise<string> => {
+      const tables = [
+        'institutions',
+        'privacy_budgets',
+        'ledger_entries',
+        'tasks',
+        'pool_examples',
+        'jobs',
+        'batches',
+        'submissions',
+        'released_labels',
+        'agents',
+      ];
+      const out = [];
+      for (const t of tables)
+        out.push((await sql.query(`SELECT md5(coalesce(string_agg(x::text, '|' ORDER BY x::text), '')) AS h FROM ${t} x`)).rows[0].h);
+      return out.join(',');
+    };
+    const writes = [
+      'POST /institutions',
+      'PATCH /budgets/{id}/cap',
+      'POST /tasks',
+      'POST /tasks/{id}/pool',
+      'POST /jobs',
+      'POST /jobs/{id}/start',
+      'POST /institutions/{id}/enrollment-tokens',
+      'POST /agents/enroll',
+    ];
+    const before = await checksum();
+    let http5xx = 0;
+    let fuzzed = 0;
+    const hostile = [null, 'NaN', 1e308, -1, '', [], {}, 'x'.repeat(5000), true, [[[]]]];
+    const inst0 = (await api('GET', '/institutions'))[0].id as string;
+    while (fuzzed < FUZZ_REQUESTS) {
+      const batch = Array.from({ length: 50 }, async (_, k) => {
+        const n = fuzzed + k;
+        const route = writes[n % writes.length];
+        const [method, template] = route.split(' ');
+        const path = template.replace(
+          '{id}',
+          n % 7 === 0 ? randomUUID() : route.includes('tasks') ? task.id : route.includes('jobs') ? job.id : inst0,
+        );
+        let body: string;
+        let type = 'application/json';
+        switch (n % 4) {
+          case 0: // an unknown field: always refused (whitelisted DTOs)
+            body = JSON.stringify({ [`unknown_${n % 13}`]: hostile[n % hostile.length], name: 'x' });
+            break;
+          case 1: // malformed JSON
+            body = `{"name": ${'['.repeat(n % 5)}`;
+            break;
+          case 2: // wrong content type
+            body = JSON.stringify({ name: 'x' });
+            type = 'text/plain';
+            break;
+          default: // wrong types for every field a DTO could want
+            body = JSON.stringify({
+              name: 17,
+              epsilonCap: 'lots',
+              delta: 'tiny',
+              reason: 5,
+              taskId: 3,
+              queries: 'many',
+              split: 9,
+              examples: 'none',
+              token: 42,
+            });
+        }
+        const headers: Record<string, string> = { 'content-type': type };
+        if (n % 10 !== 9) headers.authorization = `Bearer ${n % 5 === 0 ? compliance : admin}`;
+        const res = await fetch(`${url}${path}`, { method, headers, body });
+        await res.arrayBuffer();
+        if (res.status >= 500) http5xx++;
+      });
+      await Promise.all(batch);
+      fuzzed += batch.length;
+    }
+    // Forged and replayed agent signatures.
+    for (let i = 0; i < 200; i++) {
+      const res = await fetch(`${url}/agent/batches/next`, {
+        headers: {
+          'x-concord-agent': agents[0].agentId,
+          'x-concord-timestamp': String(Date.now() - (i % 2) * 600_000),
+          'x-concord-nonce': `forged-${i}-0123456789ab`,
+          'x-concord-signature': 'A'.repeat(86),
+        },
+      });
+      if (res.status >= 500) http5xx++;
+      fuzzed++;
+    }
+    const rowsChanged = (await checksum()) === before ? 0 : 1;
+
+    // --- RBAC ----------------------------------------------------------------------------------
+    const doc = (await (await fetch(`${url}/docs-json`)).json()) as { paths: Record<string, Record<string, unknown>> };
+    const documented = Object.entries(doc.paths).flatMap(([p, m]) => Object.keys(m).map((x) => `${x.toUpperCase()} ${p}`));
+    let rbacCases = 0;
+    let rbacFailures = documented.filter((r) => !(r in MATRIX)).length;
+    const keys = { admin, compliance };
+    for (const route of Object.keys(MATRIX)) {
+      const [method, template] = route.split(' ');
+      const path = template.replace(/\{[^}]+\}/g, () => randomUUID());
+      const body = method === 'GET' ? undefined : {};
+      for (const caller of ALL) {
+        const status =
+          caller === 'agent'
+            ? (await agents[1].request(method, path, body)).status
+            : (
+                await fetch(`${url}${path}`, {
+                  method,
+                  headers: {
+                    ...(caller === 'anonymous' ? {} : { authorization: `Bearer ${keys[caller]}` }),
+                    ...(body ? { 'content-type': 'application/json' } : {}),
+                  },
+                  body: body ? JSON.stringify(body) : undefined,
+                })
+              ).status;
+        rbacCases++;
+        if (MATRIX[route].includes(caller) === (status === 401 || status === 403) || status >= 500) rbacFailures++;
+      }
+    }
+
+    const result = {
+      kill_restarts: kills,
+      ledger_verified: ledgerVerified,
+      uncharged_releases: uncharged.rowCount ?? 0,
+      double_charges: doubles.rowCount ?? 0,
+      jobs_completed: final.status === 'completed' ? 1 : 0,
+      fuzz_requests: fuzzed,
+      http_5xx: http5xx,
+      rows_changed_by_bad_input: rowsChanged,
+      rbac_cases: rbacCases,
+      rbac_failures: rbacFailures,
+      wall_s: Math.round((Date.now() - started) / 1000),
+    };
+    process.stdout.write(`${JSON.stringify(result)}\n`);
+    const ok =
+      result.kill_restarts === KILLS &&
+      result.ledger_verified &&
+      result.uncharged_releases === 0 &&
+      result.double_charges === 0 &&
+      result.jobs_completed === 1 &&
+      result.http_5xx === 0 &&
+      result.rows_changed_by_bad_input === 0 &&
+      result.rbac_failures === 0;
+    process.exitCode = ok ? 0 : 1;
+  } finally {
+    coordinator?.kill('SIGKILL');
+    await sql.end().catch(() => undefined);
+    rmSync(dataDir, { recursive: true, force: true });
+    const cleanup = new Client({ connectionString: server });
+    await cleanup.connect();
+    await cleanup.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+    await cleanup.end();
+  }
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`reliability: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});
