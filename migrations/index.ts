@@ -4,6 +4,7 @@ import { ApiKeys1764470200000 } from './1764470200000-ApiKeys';
 import { Agents1764470300000 } from './1764470300000-Agents';
 import { TasksAndJobs1764470400000 } from './1764470400000-TasksAndJobs';
 import { Students1764470500000 } from './1764470500000-Students';
+import { BatchLeases1764470800000 } from './1764470800000-BatchLeases';
 
 /** Every migration, in order. Listed explicitly so that compiled and source runs see the same set. */
 export const MIGRATIONS = [
@@ -13,4 +14,5 @@ export const MIGRATIONS = [
   Agents1764470300000,
   TasksAndJobs1764470400000,
   Students1764470500000,
+  BatchLeases1764470800000,
 ];

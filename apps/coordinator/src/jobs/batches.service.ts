@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { HttpStatus, Inject, Injectable, Logger } from '@nestjs/common';
 import { base64ToBytes, canonicalJson, EnvelopeError, openEnvelope } from '@concord/crypto';
 import {
@@ -37,6 +37,8 @@ export type AggregationResult = 'released' | 'waiting' | 'retried' | 'failed' | 
 export class BatchesService {
   private readonly logger = new Logger('Batches');
   private readonly inFlight = new Set<string>();
+  /** This process, as the owner of batch leases. */
+  private readonly replicaId = randomUUID();
 
   constructor(
     private readonly jobs: JobsRepository,
@@ -159,6 +161,11 @@ export class BatchesService {
   async tryAggregate(batchId: string): Promise<AggregationResult> {
     if (this.inFlight.has(batchId)) return 'skipped';
     this.inFlight.add(batchId);
+    // Across replicas the batch is claimed in Postgres; in this process, inFlight avoids asking twice.
+    if (!(await this.jobs.claimBatch(batchId, this.replicaId).catch(() => false))) {
+      this.inFlight.delete(batchId);
+      return 'skipped';
+    }
     try {
       for (let round = 0; round < 1000; round++) {
         const batch = await this.jobs.findBatch(batchId);
@@ -200,6 +207,7 @@ export class BatchesService {
       }
       return 'waiting';
     } finally {
+      await this.jobs.releaseBatchLease(batchId, this.replicaId).catch(() => undefined);
       this.inFlight.delete(batchId);
     }
   }

@@ -88,6 +88,8 @@ function toBatch(r: Row): BatchEntity {
     releasedAt: r.released_at as Date | null,
     answered: r.answered as number | null,
     event: r.event,
+    leaseUntil: (r.lease_until as Date | null) ?? null,
+    leaseOwner: (r.lease_owner as string | null) ?? null,
   };
 }
 
@@ -305,7 +307,7 @@ export class JobsRepository {
   async dueBatches(limit = 20): Promise<string[]> {
     const rows = await this.db.query<{ id: string }>(
       `SELECT b.id FROM batches b JOIN jobs j ON j.id = b.job_id AND j.status = 'running'
-        WHERE b.status = 'open' AND (
+        WHERE b.status = 'open' AND (b.lease_until IS NULL OR b.lease_until < now()) AND (
           b.deadline_at <= now() OR NOT EXISTS (
             SELECT 1 FROM job_participants p WHERE p.job_id = b.job_id AND p.status = 'active'
                AND NOT EXISTS (SELECT 1 FROM submissions s WHERE s.batch_id = b.id AND s.attempt = b.attempt AND s.institution_id = p.institution_id)))
@@ -313,6 +315,27 @@ export class JobsRepository {
       [limit],
     );
     return rows.map((r) => r.id);
+  }
+
+  /**
+   * Claims a batch for aggregation by this replica: FOR UPDATE SKIP LOCKED, then a 60-second
+   * lease. False if another replica holds it (or it is no longer open).
+   */
+  async claimBatch(batchId: string, owner: string): Promise<boolean> {
+    const rows = await this.db.query<Row>(
+      `WITH candidate AS (
+         SELECT id FROM batches WHERE id = $1 AND status = 'open' AND (lease_until IS NULL OR lease_until < now())
+            FOR UPDATE SKIP LOCKED),
+       leased AS (
+         UPDATE batches b SET lease_until = now() + interval '60 seconds', lease_owner = $2 FROM candidate c WHERE b.id = c.id RETURNING b.id)
+       SELECT id FROM leased`,
+      [batchId, owner],
+    );
+    return rows.length === 1;
+  }
+
+  async releaseBatchLease(batchId: string, owner: string): Promise<void> {
+    await this.db.query(`UPDATE batches SET lease_until = NULL, lease_owner = NULL WHERE id = $1 AND lease_owner = $2`, [batchId, owner]);
   }
 
   async markExhausted(jobId: string, institutionIds: readonly string[]): Promise<void> {

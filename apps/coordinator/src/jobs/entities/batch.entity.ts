@@ -22,4 +22,7 @@ export class BatchEntity {
   @Column({ name: 'released_at', type: 'timestamptz', nullable: true }) releasedAt!: Date | null;
   @Column({ type: 'integer', nullable: true }) answered!: number | null;
   @Column({ type: 'jsonb', nullable: true }) event!: unknown;
+  /** While a replica aggregates the batch (see JobsRepository.claimBatch). */
+  @Column({ name: 'lease_until', type: 'timestamptz', nullable: true }) leaseUntil!: Date | null;
+  @Column({ name: 'lease_owner', type: 'text', nullable: true }) leaseOwner!: string | null;
 }
