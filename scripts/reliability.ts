@@ -182,6 +182,86 @@ async function main(): Promise<void> {
     const doubles = await sql.query(
       `SELECT job_id, batch_id, institution_id FROM ledger_entries WHERE kind = 'charge' GROUP BY 1, 2, 3 HAVING count(*) > 1`,
     );
+    // --- replicas: three coordinators on one Postgres, two jobs at once over the same institutions ---
+    const replicas: ChildProcess[] = [];
+    const replicaUrls: string[] = [];
+    for (let r = 0; r < 3; r++) {
+      const p = await freePort();
+      replicas.push(
+        spawn(process.execPath, [MAIN], { env: { ...env, PORT: String(p), HOST: '127.0.0.1' }, stdio: ['ignore', 'ignore', 'ignore'] }),
+      );
+      replicaUrls.push(`http://127.0.0.1:${p}`);
+    }
+    for (const u of replicaUrls) {
+      for (let i = 0; ; i++) {
+        try {
+          if ((await fetch(`${u}/health`)).status === 200) break;
+        } catch {
+          // starting
+        }
+        if (i > 600) throw new Error(`replica ${u} did not come up`);
+        await sleep(50);
+      }
+    }
+    agents.forEach((a, i) => (a.baseUrl = replicaUrls[i % replicaUrls.length]));
+    const participants = (await api('GET', '/institutions')).map((i: { id: string }) => i.id) as string[];
+    const twoJobs: string[] = [];
+    for (let j = 0; j < 2; j++) {
+      const created = await api('POST', '/jobs', {
+        taskId: task.id,
+        mechanism: { kind: 'gnmax', sigma: 3 },
+        participants,
+        queries: 300,
+        batchSize: 10,
+        batchDeadlineMs: 20_000,
+        minTeachers: 10,
+        delta: 1e-5,
+      });
+      twoJobs.push(created.id);
+    }
+    // Started through different replicas.
+    for (const [j, id] of twoJobs.entries()) {
+      const res = await fetch(`${replicaUrls[j]}/jobs/${id}/start`, { method: 'POST', headers: { authorization: `Bearer ${admin}` } });
+      if (res.status !== 200) throw new Error(`start via replica: ${res.status}`);
+    }
+    for (;;) {
+      if (Date.now() - started > DEADLINE_MS) throw new Error('replica phase ran out of time');
+      const states = await Promise.all(twoJobs.map((id) => api('GET', `/jobs/${id}`)));
+      if (states.every((st: { status: string }) => ['completed', 'failed', 'cancelled'].includes(st.status))) break;
+      await Promise.all(
+        agents.map(async (agent) => {
+          try {
+            const batch = await agent.nextBatch();
+            if (batch)
+              await agent.answer(
+                batch,
+                5,
+                batch.queries.map((q) => [0, 1, 2].map((c) => (c === q.features[0] ? 5 : 0))),
+              );
+          } catch {
+            // a replica refused a race (409): the next round settles it
+          }
+        }),
+      );
+      await sleep(20);
+    }
+    for (const r of replicas) r.kill('SIGTERM');
+    for (const agent of agents) agent.baseUrl = url;
+    const replicaJobs = await Promise.all(twoJobs.map((id) => api('GET', `/jobs/${id}`)));
+    say(`replicas: ${replicaJobs.map((j: { status: string; released: number }) => `${j.status} ${j.released}/300`).join(', ')}`);
+    const overspend = await sql.query(`SELECT institution_id FROM privacy_budgets WHERE epsilon_spent > epsilon_cap`);
+    const doubleReleases = await sql.query(
+      `SELECT b.job_id, b.seq FROM batches b WHERE b.job_id = ANY($1::uuid[]) AND b.status = 'released'
+          AND (SELECT count(*) FROM released_labels l WHERE l.batch_id = b.id) <> cardinality(b.query_indices)`,
+      [twoJobs],
+    );
+    const replicaUncharged = await sql.query(
+      `SELECT b.seq FROM batches b WHERE b.job_id = ANY($1::uuid[]) AND b.status = 'released'
+          AND (SELECT count(*) FROM ledger_entries e WHERE e.kind = 'charge' AND e.job_id = b.job_id::text AND e.batch_id = 'batch-' || b.seq)
+              <> (SELECT count(*) FROM submissions s WHERE s.batch_id = b.id AND s.attempt = b.attempt)`,
+      [twoJobs],
+    );
+
     const verify = spawnSync(process.execPath, [CLI('ledger-verify')], { env, encoding: 'utf8' });
     const ledgerVerified = verify.status === 0 && (JSON.parse(verify.stdout.trim()) as { verified: boolean }).verified;
 
@@ -312,7 +392,11 @@ async function main(): Promise<void> {
       ledger_verified: ledgerVerified,
       uncharged_releases: uncharged.rowCount ?? 0,
       double_charges: doubles.rowCount ?? 0,
-      jobs_completed: final.status === 'completed' ? 1 : 0,
+      jobs_completed: [final, ...replicaJobs].filter((j: { status: string }) => j.status === 'completed').length,
+      replicas: 3,
+      replica_double_releases: doubleReleases.rowCount ?? 0,
+      replica_uncharged_releases: replicaUncharged.rowCount ?? 0,
+      overspend: (overspend.rowCount ?? 0) > 0,
       fuzz_requests: fuzzed,
       http_5xx: http5xx,
       rows_changed_by_bad_input: rowsChanged,
@@ -326,7 +410,10 @@ async function main(): Promise<void> {
       result.ledger_verified &&
       result.uncharged_releases === 0 &&
       result.double_charges === 0 &&
-      result.jobs_completed === 1 &&
+      result.jobs_completed === 3 &&
+      result.replica_double_releases === 0 &&
+      result.replica_uncharged_releases === 0 &&
+      !result.overspend &&
       result.http_5xx === 0 &&
       result.rows_changed_by_bad_input === 0 &&
       result.rbac_failures === 0;
