@@ -274,6 +274,66 @@ describe('a whole Confident-GNMax job over HTTP, three institutions', () => {
     expect(orphans.rows).toEqual([]);
   });
 
+  it('handles an agent that stops answering: retried uncharged below minTeachers, aggregated with those present above it', async () => {
+    // minTeachers 30: without the third institution the batch cannot be aggregated; it is retried,
+    // and nothing is charged for the failed attempt.
+    const strict = await createJob(institutions, { queries: 10, batchSize: 10, batchDeadlineMs: 1500, minTeachers: 30 });
+    await call('POST', `/jobs/${strict.json.id}/start`);
+    for (const agent of agents.slice(0, 2)) {
+      const batch = (await agent.nextBatch())!;
+      expect(
+        (
+          await agent.answer(
+            batch,
+            TEACHERS,
+            batch.queries.map((q) => histogram(q.features)),
+          )
+        ).status,
+      ).toBe(202);
+    }
+    let state: any;
+    for (let i = 0; i < 100; i++) {
+      const [batch] = (await sql.query(`SELECT attempt, status FROM batches WHERE job_id = $1`, [strict.json.id])).rows;
+      if (batch.attempt === 2) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect((await sql.query(`SELECT attempt, status FROM batches WHERE job_id = $1`, [strict.json.id])).rows[0]).toEqual({
+      attempt: 2,
+      status: 'open',
+    });
+    expect((await sql.query(`SELECT count(*)::int AS c FROM ledger_entries WHERE job_id = $1`, [strict.json.id])).rows[0].c).toBe(0);
+    // Everyone answers the second attempt: released, each charged once.
+    state = await answerAll(agents, strict.json.id);
+    expect(state).toMatchObject({ status: 'completed', released: 10 });
+    expect(state.participants.map((p: any) => p.charges)).toEqual([1, 1, 1]);
+
+    // minTeachers 20: at the deadline the two that answered are enough; the silent one is not charged.
+    const lenient = await createJob(institutions, { queries: 10, batchSize: 10, batchDeadlineMs: 1500, minTeachers: 20 });
+    await call('POST', `/jobs/${lenient.json.id}/start`);
+    for (const agent of agents.slice(0, 2)) {
+      const batch = (await agent.nextBatch())!;
+      expect(
+        (
+          await agent.answer(
+            batch,
+            TEACHERS,
+            batch.queries.map((q) => histogram(q.features)),
+          )
+        ).status,
+      ).toBe(202);
+    }
+    for (let i = 0; i < 100; i++) {
+      state = (await call('GET', `/jobs/${lenient.json.id}`)).json;
+      if (state.status === 'completed') break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(state.status).toBe('completed');
+    const silent = agents[2];
+    const charges = Object.fromEntries(state.participants.map((p: any) => [p.institutionId, p.charges]));
+    expect(Object.values(charges).sort()).toEqual([0, 1, 1]);
+    expect(await silent.nextBatch()).toBeNull();
+  });
+
   it('stops an institution whose cap is reached mid-job; the job finishes with the others', async () => {
     const job = await createJob(institutions);
     expect(job.status).toBe(201);
