@@ -11,6 +11,7 @@ import { InstitutionsModule } from './institutions/institutions.module';
 import { LedgerModule } from './ledger/ledger.module';
 import { AgentsModule } from './agents/agents.module';
 import { JobsModule } from './jobs/jobs.module';
+import { ReportsModule } from './reports/reports.module';
 import { PlanningModule } from './planning/planning.module';
 import { TasksModule } from './tasks/tasks.module';
 
@@ -32,6 +33,7 @@ export class AppModule {
         PlanningModule,
         TasksModule,
         JobsModule,
+        ReportsModule,
       ],
     };
   }
