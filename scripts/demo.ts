@@ -25,6 +25,8 @@ const AGENT = join(ROOT, 'bin', 'concord-agent.js');
 const CLASSES = ['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot'];
 
 const SITES = ['Hospital North', 'Bank South', 'Clinic East'];
+/** `npm run demo -- --keep` leaves the coordinator running so that report_url can be opened. */
+const KEEP = process.argv.includes('--keep');
 const TEACHERS_PER_SITE = 10;
 const MECHANISM = { kind: 'confident_gnmax', threshold: 20, sigma1: 8, sigma2: 4 } as const;
 const DELTA = 1e-5;
@@ -72,6 +74,7 @@ async function main(): Promise<void> {
     // --- coordinator -----------------------------------------------------------------------
     const dataDir = join(work, 'coordinator');
     const admin = run(CREATE_KEY, ['--role', 'admin'], { CONCORD_DATA_DIR: dataDir }).trim().split('\n').pop()!;
+    const complianceKey = KEEP ? run(CREATE_KEY, ['--role', 'compliance'], { CONCORD_DATA_DIR: dataDir }).trim().split('\n').pop()! : '';
     const port = await freePort();
     const url = `http://127.0.0.1:${port}`;
     const coordinator = spawn(process.execPath, [COORDINATOR], {
@@ -278,10 +281,16 @@ async function main(): Promise<void> {
         institutions: SITES.length,
         teachers: teacherCount,
         ledger_verified: verification.verified,
-        report_url: null,
+        report_url: `${url}/reports/jobs/${job.id}`,
         wall_s: Math.round((Date.now() - started) / 1000),
       })}\n`,
     );
+    if (KEEP) {
+      say(`--keep: the coordinator stays up at ${url}; sign in at ${url}/reports/login with this compliance key:`);
+      process.stderr.write(`${complianceKey}\n`);
+      say('Ctrl-C to stop.');
+      await new Promise((r) => process.once('SIGINT', r));
+    }
   } finally {
     for (const c of children) c.kill('SIGTERM');
     await new Promise((r) => setTimeout(r, 500));
