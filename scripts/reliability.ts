@@ -22,6 +22,7 @@ import { join, resolve } from 'node:path';
 import { Client } from 'pg';
 import { TestAgent } from '../test/support/agent-client';
 import { ALL, MATRIX } from '../test/support/rbac-matrix';
+import { AUDITED_TABLES, tableChecksum } from '../test/support/table-checksum';
 
 const ROOT = resolve(__dirname, '..');
 const MAIN = join(ROOT, 'dist', 'apps', 'coordinator', 'src', 'main.js');
@@ -266,24 +267,7 @@ async function main(): Promise<void> {
     const ledgerVerified = verify.status === 0 && (JSON.parse(verify.stdout.trim()) as { verified: boolean }).verified;
 
     // --- hostile input -------------------------------------------------------------------------
-    const checksum = async (): Promise<string> => {
-      const tables = [
-        'institutions',
-        'privacy_budgets',
-        'ledger_entries',
-        'tasks',
-        'pool_examples',
-        'jobs',
-        'batches',
-        'submissions',
-        'released_labels',
-        'agents',
-      ];
-      const out = [];
-      for (const t of tables)
-        out.push((await sql.query(`SELECT md5(coalesce(string_agg(x::text, '|' ORDER BY x::text), '')) AS h FROM ${t} x`)).rows[0].h);
-      return out.join(',');
-    };
+    const checksum = (): Promise<string> => tableChecksum(sql, AUDITED_TABLES);
     const writes = [
       'POST /institutions',
       'PATCH /budgets/{id}/cap',

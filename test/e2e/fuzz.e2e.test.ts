@@ -6,6 +6,7 @@ import { ApiKeysService } from '../../apps/coordinator/src/auth/api-keys.service
 import { TestAgent } from '../support/agent-client';
 import { startTestApp, type RunningApp } from '../support/app';
 import { createTestDatabase, type TestDatabase } from '../support/database';
+import { AUDITED_TABLES, tableChecksum } from '../support/table-checksum';
 
 /** Valid bodies; each fuzzed request breaks one field of one of them (or the JSON itself). */
 function validBodies(ids: { task: string; institution: string }): Record<string, Record<string, unknown>> {
@@ -55,24 +56,7 @@ describe('hostile input: no 5xx, no row changed', () => {
   let agent: TestAgent;
   let ids: { task: string; institution: string };
 
-  async function checksum(): Promise<string> {
-    const tables = [
-      'institutions',
-      'privacy_budgets',
-      'ledger_entries',
-      'tasks',
-      'pool_examples',
-      'jobs',
-      'batches',
-      'submissions',
-      'agents',
-      'enrollment_tokens',
-    ];
-    const parts = [];
-    for (const t of tables)
-      parts.push((await sql.query(`SELECT md5(coalesce(string_agg(x::text, '|' ORDER BY x::text), '')) AS h FROM ${t} x`)).rows[0].h);
-    return parts.join(',');
-  }
+  const checksum = (): Promise<string> => tableChecksum(sql, AUDITED_TABLES);
 
   beforeAll(async () => {
     db = await createTestDatabase();

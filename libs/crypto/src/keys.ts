@@ -155,9 +155,9 @@ export interface WriteKeyFileOptions {
   overwrite?: boolean;
 }
 
-/** Writes an identity key file with mode 0600 (see `writeKeyFileContents`). */
+/** Writes an identity key file with mode 0600 (see `writePrivateJsonFile`). */
 export async function writeKeyFile(path: string, identity: Identity, options: WriteKeyFileOptions = {}): Promise<void> {
-  await writeKeyFileContents(path, serializeIdentity(identity), options);
+  await writePrivateJsonFile(path, serializeIdentity(identity), options);
 }
 
 /**
@@ -166,7 +166,7 @@ export async function writeKeyFile(path: string, identity: Identity, options: Wr
  * fails if the target exists, with no window between check and create) otherwise. A crash leaves
  * either the old file or the new one, never a partial key.
  */
-async function writeKeyFileContents(path: string, contents: IdentityKeyFile | SigningKeyFile, options: WriteKeyFileOptions): Promise<void> {
+export async function writePrivateJsonFile(path: string, contents: object, options: WriteKeyFileOptions = {}): Promise<void> {
   const dir = dirname(path);
   const tmp = join(dir, `.${basename(path)}.${randomBytes(8).toString('hex')}.tmp`);
   let handle: FileHandle | undefined = await open(tmp, 'wx', 0o600);
@@ -220,7 +220,7 @@ export class KeyFileError extends Error {
  * it is a regular file and that group and others have no permission bits at all. Mode bits are
  * not checked on Windows, where they do not describe access.
  */
-async function readKeyFileJson(path: string): Promise<unknown> {
+export async function readPrivateJsonFile(path: string): Promise<unknown> {
   // O_NONBLOCK so a FIFO planted at the path cannot hang the caller; no effect on regular files.
   const handle = await open(path, fsConstants.O_RDONLY | (fsConstants.O_NONBLOCK ?? 0));
   let text: string;
@@ -245,9 +245,9 @@ async function readKeyFileJson(path: string): Promise<unknown> {
   }
 }
 
-/** Reads and checks an identity key file (see `readKeyFileJson` and `parseIdentity`). */
+/** Reads and checks an identity key file (see `readPrivateJsonFile` and `parseIdentity`). */
 export async function readKeyFile(path: string): Promise<Identity> {
-  const json = await readKeyFileJson(path);
+  const json = await readPrivateJsonFile(path);
   try {
     return parseIdentity(json);
   } catch (error) {
@@ -260,7 +260,7 @@ export async function readKeyFile(path: string): Promise<Identity> {
 
 /** Reads the signing key pair from a signing-only key file or a full identity file. */
 export async function readSigningKeyFile(path: string): Promise<SigningKeyPair> {
-  const json = await readKeyFileJson(path);
+  const json = await readPrivateJsonFile(path);
   try {
     return parseSigningKeyPair(json);
   } catch (error) {
@@ -272,7 +272,7 @@ export async function readSigningKeyFile(path: string): Promise<SigningKeyPair> 
 }
 
 export async function writeSigningKeyFile(path: string, keyPair: SigningKeyPair, options: WriteKeyFileOptions = {}): Promise<void> {
-  await writeKeyFileContents(path, serializeSigningKeyPair(keyPair), options);
+  await writePrivateJsonFile(path, serializeSigningKeyPair(keyPair), options);
 }
 
 export interface LoadedSigningKey {

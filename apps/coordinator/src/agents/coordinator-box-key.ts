@@ -1,7 +1,3 @@
-import { randomBytes } from 'node:crypto';
-import { constants as fsConstants } from 'node:fs';
-import { link, open, unlink } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
 import {
   base64ToBytes,
   type BoxKeyPair,
@@ -9,6 +5,8 @@ import {
   CryptoInputError,
   equalBytes,
   KeyFileError,
+  readPrivateJsonFile,
+  writePrivateJsonFile,
   X25519_PUBLIC_KEY_LENGTH,
 } from '@concord/crypto';
 import nacl from 'tweetnacl';
@@ -38,50 +36,18 @@ function parseBoxKeyFile(path: string, json: unknown): BoxKeyPair {
   }
 }
 
-/** Reads the file after checking, on the open descriptor, that it is a regular file only its owner can read. */
 async function readBoxKeyFile(path: string): Promise<BoxKeyPair> {
-  const handle = await open(path, fsConstants.O_RDONLY | (fsConstants.O_NONBLOCK ?? 0));
-  let text: string;
-  try {
-    const stat = await handle.stat();
-    if (!stat.isFile()) throw new KeyFileError(path, 'not a regular file');
-    if (process.platform !== 'win32' && (stat.mode & 0o077) !== 0) {
-      const mode = (stat.mode & 0o777).toString(8).padStart(4, '0');
-      throw new KeyFileError(path, `mode ${mode} gives group or others access to a private key; run \`chmod 600 ${path}\``);
-    }
-    text = await handle.readFile('utf8');
-  } finally {
-    await handle.close();
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    // JSON.parse quotes the text near the error: key material.
-    throw new KeyFileError(path, 'not valid JSON');
-  }
-  return parseBoxKeyFile(path, json);
+  return parseBoxKeyFile(path, await readPrivateJsonFile(path));
 }
 
-/** Writes exclusively with mode 0600: temp file, fsync, then link (fails if another replica won the race). */
+/** Created exclusively with mode 0600 (libs/crypto `writePrivateJsonFile`): fails if another replica won the race. */
 async function writeBoxKeyFile(path: string, keyPair: BoxKeyPair): Promise<void> {
   const contents: BoxKeyFile = {
     version: 1,
     boxPublicKey: bytesToBase64(keyPair.publicKey),
     boxSecretKey: bytesToBase64(keyPair.secretKey),
   };
-  const tmp = join(dirname(path), `.${basename(path)}.${randomBytes(8).toString('hex')}.tmp`);
-  const handle = await open(tmp, 'wx', 0o600);
-  try {
-    await handle.chmod(0o600);
-    await handle.writeFile(`${JSON.stringify(contents, null, 2)}\n`, 'utf8');
-    await handle.sync();
-    await handle.close();
-    await link(tmp, path);
-  } finally {
-    await handle.close().catch(() => undefined);
-    await unlink(tmp).catch(() => undefined);
-  }
+  await writePrivateJsonFile(path, contents);
 }
 
 function isErrno(error: unknown, code: string): boolean {
