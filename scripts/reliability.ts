@@ -268,14 +268,13 @@ async function main(): Promise<void> {
 
     // --- hostile input -------------------------------------------------------------------------
     const checksum = (): Promise<string> => tableChecksum(sql, AUDITED_TABLES);
+    // Routes whose body has required fields: an unparsed (text/plain) body is invalid for each of them.
     const writes = [
       'POST /institutions',
       'PATCH /budgets/{id}/cap',
       'POST /tasks',
       'POST /tasks/{id}/pool',
       'POST /jobs',
-      'POST /jobs/{id}/start',
-      'POST /institutions/{id}/enrollment-tokens',
       'POST /agents/enroll',
     ];
     const before = await checksum();
