@@ -11,11 +11,11 @@
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { DPA_ORDERS, epsilonFromRdp, rdpOfEvent, confidentGnmaxEvent } from '@concord/privacy';
 import * as ml from '@concord/ml';
+import { freePort, waitForHealth } from './lib/local-server';
 
 const ROOT = resolve(__dirname, '..');
 const SUBSET = join(ROOT, 'datasets', 'fashion-mnist-subset');
@@ -35,17 +35,6 @@ const BATCH_SIZE = 100;
 const started = Date.now();
 function say(message: string): void {
   process.stderr.write(`[demo ${((Date.now() - started) / 1000).toFixed(0).padStart(3)}s] ${message}\n`);
-}
-
-function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const s = createServer();
-    s.once('error', rej);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => res(port));
-    });
-  });
 }
 
 function run(command: string, args: string[], env: NodeJS.ProcessEnv = {}): string {
@@ -89,15 +78,7 @@ async function main(): Promise<void> {
       stdio: ['ignore', 'ignore', 'inherit'],
     });
     children.push(coordinator);
-    for (let i = 0; ; i++) {
-      try {
-        if ((await fetch(`${url}/health`)).status === 200) break;
-      } catch {
-        // not up yet
-      }
-      if (i > 300) throw new Error('the coordinator did not become healthy');
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    await waitForHealth(url, 30_000);
     say(`coordinator up at ${url} (embedded PGlite in ${dataDir})`);
     const api = async (method: string, path: string, body?: unknown): Promise<any> => {
       const res = await fetch(`${url}${path}`, {

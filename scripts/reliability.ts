@@ -16,13 +16,13 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Client } from 'pg';
 import { TestAgent } from '../test/support/agent-client';
 import { ALL, MATRIX } from '../test/support/rbac-matrix';
 import { AUDITED_TABLES, tableChecksum } from '../test/support/table-checksum';
+import { freePort, waitForHealth } from './lib/local-server';
 
 const ROOT = resolve(__dirname, '..');
 const MAIN = join(ROOT, 'dist', 'apps', 'coordinator', 'src', 'main.js');
@@ -34,17 +34,6 @@ const DEADLINE_MS = 8 * 60_000;
 const started = Date.now();
 const say = (m: string): void => void process.stderr.write(`[reliability ${((Date.now() - started) / 1000).toFixed(0)}s] ${m}\n`);
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const s = createServer();
-    s.once('error', rej);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => res(port));
-    });
-  });
-}
 
 async function main(): Promise<void> {
   const server = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -66,15 +55,7 @@ async function main(): Promise<void> {
       env: { ...env, PORT: String(port), HOST: '127.0.0.1' },
       stdio: ['ignore', 'ignore', 'ignore'],
     });
-    for (let i = 0; i < 600; i++) {
-      try {
-        if ((await fetch(`${url}/health`)).status === 200) return;
-      } catch {
-        // starting
-      }
-      await sleep(50);
-    }
-    throw new Error('coordinator did not come up');
+    await waitForHealth(url, 30_000, 50);
   };
   const kill = async (): Promise<void> => {
     const c = coordinator!;
@@ -193,17 +174,7 @@ async function main(): Promise<void> {
       );
       replicaUrls.push(`http://127.0.0.1:${p}`);
     }
-    for (const u of replicaUrls) {
-      for (let i = 0; ; i++) {
-        try {
-          if ((await fetch(`${u}/health`)).status === 200) break;
-        } catch {
-          // starting
-        }
-        if (i > 600) throw new Error(`replica ${u} did not come up`);
-        await sleep(50);
-      }
-    }
+    for (const u of replicaUrls) await waitForHealth(u, 30_000, 50);
     agents.forEach((a, i) => (a.baseUrl = replicaUrls[i % replicaUrls.length]));
     const participants = (await api('GET', '/institutions')).map((i: { id: string }) => i.id) as string[];
     const twoJobs: string[] = [];
