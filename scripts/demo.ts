@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { DPA_ORDERS, epsilonFromRdp, rdpOfEvent, confidentGnmaxEvent } from '@concord/privacy';
 import * as ml from '@concord/ml';
-import { freePort, waitForHealth } from './lib/local-server';
+import { bearerApi, freePort, waitForHealth } from './lib/local-server';
 
 const ROOT = resolve(__dirname, '..');
 const SUBSET = join(ROOT, 'datasets', 'fashion-mnist-subset');
@@ -80,16 +80,7 @@ async function main(): Promise<void> {
     children.push(coordinator);
     await waitForHealth(url, 30_000);
     say(`coordinator up at ${url} (embedded PGlite in ${dataDir})`);
-    const api = async (method: string, path: string, body?: unknown): Promise<any> => {
-      const res = await fetch(`${url}${path}`, {
-        method,
-        headers: { authorization: `Bearer ${admin}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
-        body: body === undefined ? undefined : JSON.stringify(body),
-      });
-      const text = await res.text();
-      if (res.status >= 400) throw new Error(`${method} ${path}: ${res.status} ${text}`);
-      return text ? JSON.parse(text) : null;
-    };
+    const api = bearerApi(url, admin);
 
     // --- task and public pool ---------------------------------------------------------------
     const pub = ml.loadIdxDataset(join(SUBSET, 'public-images-idx3-ubyte.gz'), join(SUBSET, 'public-labels-idx1-ubyte.gz'));

@@ -22,7 +22,7 @@ import { Client } from 'pg';
 import { TestAgent } from '../test/support/agent-client';
 import { ALL, MATRIX } from '../test/support/rbac-matrix';
 import { AUDITED_TABLES, tableChecksum } from '../test/support/table-checksum';
-import { freePort, waitForHealth } from './lib/local-server';
+import { bearerApi, freePort, waitForHealth } from './lib/local-server';
 
 const ROOT = resolve(__dirname, '..');
 const MAIN = join(ROOT, 'dist', 'apps', 'coordinator', 'src', 'main.js');
@@ -74,16 +74,7 @@ async function main(): Promise<void> {
       .pop()!;
     await startCoordinator();
     await sql.connect();
-    const api = async (method: string, path: string, body?: unknown): Promise<any> => {
-      const res = await fetch(`${url}${path}`, {
-        method,
-        headers: { authorization: `Bearer ${admin}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
-        body: body === undefined ? undefined : JSON.stringify(body),
-      });
-      const text = await res.text();
-      if (res.status >= 400) throw new Error(`${method} ${path}: ${res.status} ${text}`);
-      return text ? JSON.parse(text) : null;
-    };
+    const api = bearerApi(url, admin);
 
     // --- crash consistency -------------------------------------------------------------------
     const coordinatorKey = (await api('GET', '/agents/coordinator')).signingPublicKey as string;

@@ -26,3 +26,20 @@ export async function waitForHealth(baseUrl: string, timeoutMs: number, pollMs =
     await new Promise((r) => setTimeout(r, pollMs));
   }
 }
+
+/**
+ * A JSON client for the coordinator's API with a Bearer key: parses the answer, throws with the
+ * status and body on any 4xx/5xx.
+ */
+export function bearerApi(baseUrl: string, key: string): (method: string, path: string, body?: unknown) => Promise<any> {
+  return async (method, path, body) => {
+    const res = await fetch(`${baseUrl}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${key}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await res.text();
+    if (res.status >= 400) throw new Error(`${method} ${path}: ${res.status} ${text}`);
+    return text ? JSON.parse(text) : null;
+  };
+}

@@ -7,23 +7,14 @@ import { ApiKeysService } from '../../apps/coordinator/src/auth/api-keys.service
 import { TestAgent } from '../support/agent-client';
 import { startTestApp, type RunningApp } from '../support/app';
 import { createTestDatabase, type TestDatabase } from '../support/database';
+import { TOY_CLASSES, toyExample, toyHistogram } from '../support/toy-task';
 
 const TEACHERS = 10;
-const CLASSES = ['cat', 'dog', 'bird'];
+const CLASSES = TOY_CLASSES;
 const QUERIES = 40;
 
-/** Features of query i: one-hot class i mod 3, then a flag for every 5th query, where teachers split. */
-function example(i: number): number[] {
-  return [0, 1, 2].map((c) => (i % 3 === c ? 1 : 0)).concat(i % 5 === 4 ? 1 : 0);
-}
-
-/** Teachers agree on the one-hot class, except on flagged queries where they split 4/3/3. */
-function histogram(features: number[]): number[] {
-  if (features[3] === 1) return [4, 3, 3];
-  const row = [0, 0, 0];
-  row[features.indexOf(1)] = TEACHERS;
-  return row;
-}
+const example = toyExample;
+const histogram = (features: number[]): number[] => toyHistogram(features, TEACHERS);
 
 describe('a whole Confident-GNMax job over HTTP, three institutions', () => {
   let db: TestDatabase;
