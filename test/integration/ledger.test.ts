@@ -1,6 +1,6 @@
 import { DPA_ORDERS, epsilonFromRdp, gnmaxEvent, type DpEvent } from '@concord/privacy';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { ChargeOutcome } from '../../apps/coordinator/src/ledger/ledger.service';
+import { type BatchReleaser, type ChargeOutcome, releaseWith } from '../../apps/coordinator/src/ledger/ledger.service';
 import { verifyLedger } from '../../apps/coordinator/src/ledger/verify-ledger';
 import { ADMIN, createLedgerHarness, type LedgerHarness } from '../support/ledger';
 
@@ -254,5 +254,111 @@ describe(`privacy ledger (${kind})`, () => {
     }
     const report = await verifyLedger(h.repository, h.keyPair.publicKey);
     expect(report.problems).toEqual([]);
+  });
+
+  /** Writes every item's label in one INSERT; refuses the whole batch if any item is poisoned. */
+  function batchReleaser(log: number[]): BatchReleaser<{ jobId: string; batchId: string; poisoned?: boolean }, string> {
+    return {
+      async releaseAll(scope, items) {
+        log.push(items.length);
+        if (items.some((i) => i.poisoned)) throw new Error('release refused');
+        await scope.query(
+          `INSERT INTO test_released (job_id, batch_id, label) SELECT j, b, 7 FROM unnest($1::text[], $2::text[]) AS t(j, b)`,
+          [items.map((i) => i.jobId), items.map((i) => i.batchId)],
+        );
+        return items.map((i) => `released ${i.batchId}`);
+      },
+    };
+  }
+
+  it('releases a group of batched calls with one releaseAll, each call getting its own result', async () => {
+    const a = await institution(50);
+    const log: number[] = [];
+    const releaser = batchReleaser(log);
+    const outcomes = await Promise.all(
+      Array.from({ length: 12 }, (_, i) =>
+        h.ledger.chargeAndRelease({
+          jobId: `job-${n}`,
+          batchId: String(i),
+          charges: [{ institutionId: a, event: gnmaxEvent(40, 20) }],
+          release: releaseWith(releaser, { jobId: `job-${n}`, batchId: String(i) }),
+        }),
+      ),
+    );
+    expect(outcomes.map((o) => (o.status === 'charged' && !o.replayed ? o.released : o.status))).toEqual(
+      Array.from({ length: 12 }, (_, i) => `released ${i}`),
+    );
+    // Every call was released exactly once, and at least one releaseAll wrote several calls at once.
+    expect(log.reduce((x, y) => x + y, 0)).toBe(12);
+    expect(Math.max(...log)).toBeGreaterThan(1);
+    expect(await releasedRows(`job-${n}`)).toBe(12);
+    expect((await h.ledger.getBudget(a)).entries).toBe(13);
+  });
+
+  it('charges nothing for a call whose batched release fails, and charges and releases the rest of its group', async () => {
+    const a = await institution(50);
+    const b = await institution(50);
+    const log: number[] = [];
+    const releaser = batchReleaser(log);
+    const charge = (i: number, poisoned = false) =>
+      h.ledger.chargeAndRelease({
+        jobId: `job-${n}`,
+        batchId: String(i),
+        charges: [a, b].map((institutionId) => ({ institutionId, event: gnmaxEvent(40, 20) })),
+        release: releaseWith(releaser, { jobId: `job-${n}`, batchId: String(i), poisoned }),
+      });
+    // A first call holds the group lock, so the next ten are decided together in one group.
+    const results = await Promise.allSettled([charge(0), ...Array.from({ length: 10 }, (_, k) => charge(k + 1, k === 4))]);
+    expect(results.map((r) => r.status)).toEqual(Array.from({ length: 11 }, (_, k) => (k === 5 ? 'rejected' : 'fulfilled')));
+    expect((results[5] as PromiseRejectedResult).reason).toMatchObject({ message: 'release refused' });
+    expect(await releasedRows(`job-${n}`)).toBe(10);
+    const { entries } = await h.ledger.listEntries(a, 0, 20);
+    expect(
+      entries
+        .filter((e) => e.kind === 'charge')
+        .map((e) => Number(e.batchId))
+        .sort((x, y) => x - y),
+    ).toEqual([0, 1, 2, 3, 4, 6, 7, 8, 9, 10]);
+    expect((await h.ledger.getBudget(b)).epsilonSpent).toBeCloseTo(handEpsilon(20 * 10, 40, 1e-6), 12);
+    // The failed group was run again call by call: one call alone per item after the failure.
+    expect(log.filter((x) => x === 1).length).toBeGreaterThanOrEqual(10);
+    expect((await verifyLedger(h.repository, h.keyPair.publicKey)).problems).toEqual([]);
+  });
+
+  it('refuses a release step that is neither a function nor a batch release', async () => {
+    const a = await institution(5);
+    await expect(
+      h.ledger.chargeAndRelease({
+        jobId: `job-${n}`,
+        batchId: '1',
+        charges: [{ institutionId: a, event: gnmaxEvent(40, 20) }],
+        release: { releaser: {}, item: 1 } as never,
+      }),
+    ).rejects.toMatchObject({ errors: [expect.objectContaining({ field: 'release' })] });
+  });
+
+  it('decides a waiting group ahead only on the rows it will lock: an entry appended in between is respected', async () => {
+    const perCharge = handEpsilon(20, 40, 1e-6);
+    const a = await institution(perCharge * 100);
+    const calls = { count: 0 };
+    // Many calls in flight, so later groups are decided ahead while earlier ones commit.
+    const first = Array.from({ length: 40 }, (_, i) =>
+      h.ledger.chargeAndRelease({
+        jobId: `job-${n}`,
+        batchId: `a${i}`,
+        charges: [{ institutionId: a, event: gnmaxEvent(40, 20) }],
+        release: release(`job-${n}`, `a${i}`, calls),
+      }),
+    );
+    // Meanwhile, outside the group queue, a cap change appends an entry between two groups: a group
+    // decided ahead on the rows before it would reuse its seq and prevHash, so it must be decided again.
+    const lowered = h.ledger.changeCap(a, perCharge * 90, 'lowered by the board', ADMIN);
+    const outcomes = await Promise.all(first);
+    await lowered;
+    expect(outcomes.every((o) => o.status === 'charged')).toBe(true);
+    const budget = await h.ledger.getBudget(a);
+    expect(budget.entries).toBe(1 + 40 + 1);
+    expect(budget.epsilonSpent).toBeCloseTo(handEpsilon(20 * 40, 40, 1e-6), 12);
+    expect((await verifyLedger(h.repository, h.keyPair.publicKey)).problems).toEqual([]);
   });
 });

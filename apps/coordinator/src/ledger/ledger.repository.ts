@@ -49,6 +49,43 @@ const RETRYABLE = new Set(['40001', '40P01']);
 const UNIQUE_VIOLATION = '23505';
 const MAX_ATTEMPTS = 12;
 
+const BUDGET_COLUMNS = `institution_id, epsilon_cap, delta, accountant, conversion, orders, rdp, epsilon_spent, optimal_order,
+  status, last_seq, last_hash, updated_at`;
+
+interface BudgetRow {
+  institution_id: string;
+  epsilon_cap: number;
+  delta: number;
+  accountant: string;
+  conversion: string;
+  orders: number[];
+  rdp: number[];
+  epsilon_spent: number;
+  optimal_order: number | null;
+  status: PrivacyBudgetEntity['status'];
+  last_seq: string;
+  last_hash: string;
+  updated_at: Date;
+}
+
+function toBudget(row: BudgetRow): PrivacyBudgetEntity {
+  return Object.assign(new PrivacyBudgetEntity(), {
+    institutionId: row.institution_id,
+    epsilonCap: row.epsilon_cap,
+    delta: row.delta,
+    accountant: row.accountant,
+    conversion: row.conversion,
+    orders: row.orders,
+    rdp: row.rdp,
+    epsilonSpent: row.epsilon_spent,
+    optimalOrder: row.optimal_order,
+    status: row.status,
+    lastSeq: Number(row.last_seq),
+    lastHash: row.last_hash,
+    updatedAt: row.updated_at,
+  });
+}
+
 const ENTRY_COLUMNS = `id, institution_id, seq, kind, job_id, batch_id, event, event_schema_version, details, rdp,
   epsilon_spent, optimal_order, epsilon_cap, prev_hash, hash, signature, created_at`;
 
@@ -107,12 +144,16 @@ export class LedgerTransaction implements TransactionScope {
    * transaction uses, so two charges over overlapping institutions cannot deadlock.
    */
   async lockBudgets(institutionIds: readonly string[]): Promise<PrivacyBudgetEntity[]> {
-    return this.manager
-      .createQueryBuilder(PrivacyBudgetEntity, 'b')
-      .where('b.institution_id = ANY(:ids)', { ids: [...institutionIds] })
-      .orderBy('b.institution_id', 'ASC')
-      .setLock('pessimistic_write')
-      .getMany();
+    // Raw SQL rather than the query builder: this runs once per group while every other charge
+    // waits, and the builder's entity hydration cost more than the statement itself.
+    const rows = await this.query<BudgetRow>(
+      `SELECT ${BUDGET_COLUMNS} FROM privacy_budgets
+        WHERE institution_id = ANY($1::uuid[])
+        ORDER BY institution_id
+          FOR UPDATE`,
+      [[...institutionIds]],
+    );
+    return rows.map(toBudget);
   }
 
   /** Stored charges of several (job, batch) pairs, grouped by pair. */
@@ -138,45 +179,113 @@ export class LedgerTransaction implements TransactionScope {
 
   /**
    * Appends entries and updates the budgets' caches in ONE statement (a data-modifying CTE), however
-   * many institutions: one round trip while the budget rows are locked.
+   * many entries and institutions: one round trip while the budget rows are locked. Each column
+   * travels as one array parameter (unnest), so the statement's text and parameter count do not
+   * grow with the group. The RDP vectors travel as one binary float8[] holding all of them end to
+   * end, each row taking its slice (see `packVectors`).
    */
   async appendEntries(entries: readonly NewEntry[], caches: readonly BudgetCacheUpdate[]): Promise<void> {
-    const params: unknown[] = [];
-    const p = (value: unknown): string => {
-      params.push(value);
-      return `$${params.length}`;
-    };
-    const tuples = entries.map(
-      (e) =>
-        `(${p(e.institutionId)}::uuid, ${p(e.seq)}::bigint, ${p(e.kind)}, ${p(e.jobId)}, ${p(e.batchId)}, ` +
-        `${p(e.event === null || e.event === undefined ? null : JSON.stringify(e.event))}::jsonb, ${p(e.eventSchemaVersion)}::int, ` +
-        `${p(e.details === null || e.details === undefined ? null : JSON.stringify(e.details))}::jsonb, ${p(e.rdp)}::float8[], ` +
-        `${p(e.epsilonSpent)}::float8, ${p(e.optimalOrder)}::float8, ${p(e.epsilonCap)}::float8, ${p(e.prevHash)}, ${p(e.hash)}, ` +
-        `${p(e.signature)}, ${p(e.createdAt)}::timestamptz)`,
-    );
+    const entryRdp = packVectors(entries.map((e) => e.rdp));
     const insert = `INSERT INTO ledger_entries (institution_id, seq, kind, job_id, batch_id, event, event_schema_version, details, rdp,
          epsilon_spent, optimal_order, epsilon_cap, prev_hash, hash, signature, created_at)
-       VALUES ${tuples.join(', ')}`;
+       SELECT institution_id, seq, kind, job_id, batch_id, event::jsonb, event_schema_version, details::jsonb, ($9::float8[])[rdp_from:rdp_to],
+              epsilon_spent, optimal_order, epsilon_cap, prev_hash, hash, signature, created_at
+         FROM unnest($1::uuid[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::int[], $8::text[],
+                     $10::int[], $11::int[], $12::float8[], $13::float8[], $14::float8[], $15::text[], $16::text[], $17::text[],
+                     $18::timestamptz[])
+              WITH ORDINALITY
+           AS e(institution_id, seq, kind, job_id, batch_id, event, event_schema_version, details, rdp_from, rdp_to,
+                epsilon_spent, optimal_order, epsilon_cap, prev_hash, hash, signature, created_at, ord)
+        ORDER BY ord`;
+    const params: unknown[] = [
+      entries.map((e) => e.institutionId),
+      entries.map((e) => e.seq),
+      entries.map((e) => e.kind),
+      entries.map((e) => e.jobId),
+      entries.map((e) => e.batchId),
+      entries.map((e) => (e.event === null || e.event === undefined ? null : JSON.stringify(e.event))),
+      entries.map((e) => e.eventSchemaVersion),
+      entries.map((e) => (e.details === null || e.details === undefined ? null : JSON.stringify(e.details))),
+      entryRdp.packed,
+      entryRdp.from,
+      entryRdp.to,
+      entries.map((e) => e.epsilonSpent),
+      entries.map((e) => e.optimalOrder),
+      entries.map((e) => e.epsilonCap),
+      entries.map((e) => e.prevHash),
+      entries.map((e) => e.hash),
+      entries.map((e) => e.signature),
+      entries.map((e) => e.createdAt.toISOString()),
+    ];
     if (caches.length === 0) {
       await this.query(insert, params);
       return;
     }
-    const cacheTuples = caches.map(
-      (c) =>
-        `(${p(c.institutionId)}::uuid, ${p(c.rdp)}::float8[], ${p(c.epsilonSpent)}::float8, ${p(c.optimalOrder)}::float8, ` +
-        `${p(c.epsilonCap)}::float8, ${p(c.lastSeq)}::bigint, ${p(c.lastHash)}, ${p(c.updatedAt)}::timestamptz)`,
+    const cacheRdp = packVectors(caches.map((c) => c.rdp));
+    const n = params.length;
+    params.push(
+      caches.map((c) => c.institutionId),
+      cacheRdp.packed,
+      cacheRdp.from,
+      cacheRdp.to,
+      caches.map((c) => c.epsilonSpent),
+      caches.map((c) => c.optimalOrder),
+      caches.map((c) => c.epsilonCap),
+      caches.map((c) => c.lastSeq),
+      caches.map((c) => c.lastHash),
+      caches.map((c) => c.updatedAt.toISOString()),
     );
     await this.query(
       `WITH appended AS (${insert} RETURNING 1)
        UPDATE privacy_budgets AS b
-          SET rdp = v.rdp, epsilon_spent = v.epsilon_spent, optimal_order = v.optimal_order, epsilon_cap = v.epsilon_cap,
-              last_seq = v.last_seq, last_hash = v.last_hash, updated_at = v.updated_at
-         FROM (VALUES ${cacheTuples.join(', ')})
-           AS v(institution_id, rdp, epsilon_spent, optimal_order, epsilon_cap, last_seq, last_hash, updated_at)
+          SET rdp = ($${n + 2}::float8[])[v.rdp_from:v.rdp_to], epsilon_spent = v.epsilon_spent, optimal_order = v.optimal_order,
+              epsilon_cap = v.epsilon_cap, last_seq = v.last_seq, last_hash = v.last_hash, updated_at = v.updated_at
+         FROM unnest($${n + 1}::uuid[], $${n + 3}::int[], $${n + 4}::int[], $${n + 5}::float8[], $${n + 6}::float8[],
+                     $${n + 7}::float8[], $${n + 8}::bigint[], $${n + 9}::text[], $${n + 10}::timestamptz[])
+           AS v(institution_id, rdp_from, rdp_to, epsilon_spent, optimal_order, epsilon_cap, last_seq, last_hash, updated_at)
         WHERE b.institution_id = v.institution_id`,
       params,
     );
   }
+}
+
+/** Postgres' type id of float8, which a binary float8[] names as its element type. */
+const FLOAT8_OID = 701;
+
+/**
+ * Several vectors of finite numbers end to end as ONE float8[] parameter in Postgres' binary array
+ * format (array_recv: ndim, has-nulls flag, element type, length, lower bound, then each element as
+ * a 4-byte length and a big-endian IEEE 754 double), with each vector's 1-based [from, to] slice.
+ * Binary doubles are stored bit for bit, so each stored vector is exactly the one that was hashed —
+ * and neither side formats or parses 156 decimal numbers per vector, which the driver's text arrays
+ * cost while every other charge waits for the budget locks.
+ */
+export function packVectors(vectors: readonly (readonly number[])[]): { packed: Buffer; from: number[]; to: number[] } {
+  let total = 0;
+  for (const v of vectors) total += v.length;
+  const packed = Buffer.allocUnsafe(20 + 12 * total);
+  packed.writeInt32BE(1, 0);
+  packed.writeInt32BE(0, 4);
+  packed.writeInt32BE(FLOAT8_OID, 8);
+  packed.writeInt32BE(total, 12);
+  packed.writeInt32BE(1, 16);
+  const from: number[] = [];
+  const to: number[] = [];
+  let offset = 20;
+  let index = 0;
+  for (const v of vectors) {
+    from.push(index + 1);
+    for (let k = 0; k < v.length; k++) {
+      const x = v[k];
+      if (!Number.isFinite(x)) throw new RangeError(`rdp[${k}] must be a finite number, got ${x}`);
+      packed.writeInt32BE(8, offset);
+      packed.writeDoubleBE(x, offset + 4);
+      offset += 12;
+    }
+    index += v.length;
+    to.push(index);
+  }
+  return { packed, from, to };
 }
 
 @Injectable()

@@ -12,7 +12,7 @@ import {
   type DpEvent,
 } from '@concord/privacy';
 import { InvalidInputException, ProblemException } from '../common/problem';
-import type { PrivacyBudgetEntity } from './entities/privacy-budget.entity';
+import { PrivacyBudgetEntity } from './entities/privacy-budget.entity';
 import { ledgerEntryBody, type LedgerEntryFields } from './entry-body';
 import { LedgerKey } from './ledger-key';
 import {
@@ -45,13 +45,42 @@ export interface OpenBudgetRequest {
   orders?: readonly number[];
 }
 
+/**
+ * A release step that writes the releases of many charges at once. The calls of one group that name
+ * the same releaser (the same object) are released by ONE `releaseAll` call — one statement for the
+ * whole group instead of one per call — inside the group's transaction, after every charge of the
+ * group is written. It must return one result per item, in the items' order. If it throws, the
+ * group's transaction is rolled back and each call is run again alone (its own `releaseAll` with
+ * one item), so one call's failure is never another's.
+ */
+export interface BatchReleaser<I, T> {
+  releaseAll(scope: TransactionScope, items: readonly I[]): Promise<readonly T[]>;
+}
+
+/** One call's part of a batched release: what `releaser.releaseAll` is to write for it. */
+export interface BatchRelease<T> {
+  readonly releaser: BatchReleaser<unknown, T>;
+  readonly item: unknown;
+}
+
+/** Names the release of one charge as `item` of `releaser`'s batched release. */
+export function releaseWith<I, T>(releaser: BatchReleaser<I, T>, item: I): BatchRelease<T> {
+  return { releaser, item };
+}
+
+/**
+ * Writes the released labels; runs inside the charge transaction, only if every charge fits. A
+ * function runs once per call (one or more statements each); a `BatchRelease` is written together
+ * with the group's other releases of the same releaser.
+ */
+export type ReleaseStep<T> = ((scope: TransactionScope) => Promise<T>) | BatchRelease<T>;
+
 export interface ChargeRequest<T> {
   jobId: string;
   batchId: string;
   /** One event per participating institution (usually the same event for all). */
   charges: readonly { institutionId: string; event: DpEvent }[];
-  /** Writes the released labels; runs inside the charge transaction, only if every charge fits. */
-  release: (scope: TransactionScope) => Promise<T>;
+  release: ReleaseStep<T>;
 }
 
 export interface Refusal {
@@ -97,18 +126,38 @@ export interface BudgetSummary {
 export const LEDGER_KEY = Symbol('LEDGER_KEY');
 
 /** At most this many calls are decided in one transaction. */
-const MAX_GROUP = 128;
+const MAX_GROUP = 32;
 
 interface PendingCharge {
   jobId: string;
   batchId: string;
   charges: { institutionId: string; event: DpEvent }[];
-  release: (scope: TransactionScope) => Promise<unknown>;
+  release: ReleaseStep<unknown>;
   resolve: (outcome: ChargeOutcome<unknown>) => void;
   reject: (error: unknown) => void;
 }
 
 type Decision = { ok: true; outcome: ChargeOutcome<unknown> } | { ok: false; error: unknown };
+
+/** A group decided in memory: what to write, whose releases to run, and the budget rows afterwards. */
+interface DecidedGroup {
+  decisions: readonly Decision[];
+  charged: readonly ChargedCall[];
+  entries: NewEntry[];
+  caches: BudgetCacheUpdate[];
+  after: PrivacyBudgetEntity[];
+}
+
+/** The next group, decided ahead on `basis` (the budget rows it expects to lock) if that was possible. */
+interface GroupPlan {
+  group: PendingCharge[];
+  ids: string[];
+  basis?: ReadonlyMap<string, PrivacyBudgetEntity>;
+  decided?: DecidedGroup;
+}
+
+/** Calls decided ahead between two turns of the event loop (so the running group's replies are not held up). */
+const PLAN_SLICE = 8;
 
 interface RunningBudget {
   budget: PrivacyBudgetEntity;
@@ -271,22 +320,33 @@ export class LedgerService {
 
   private readonly pending: PendingCharge[] = [];
   private groupRunning = false;
+  /**
+   * Each budget row as the running group's transaction will leave it if it commits: the basis on
+   * which the next group is decided ahead of time. Cleared when a group's transaction fails.
+   */
+  private readonly expected = new Map<string, PrivacyBudgetEntity>();
+  /** The next group, already taken from `pending`, being decided ahead while the running group commits. */
+  private nextPlan: Promise<GroupPlan> | undefined;
 
   private startGroup(): void {
-    if (this.groupRunning || this.pending.length === 0) return;
+    if (this.groupRunning) return;
+    const plan = this.nextPlan;
+    this.nextPlan = undefined;
+    if (!plan && this.pending.length === 0) return;
     this.groupRunning = true;
-    const group = this.pending.splice(0, MAX_GROUP);
-    void this.runGroup(group).finally(() => {
+    const run = plan ? plan.then((p) => this.runGroup(p.group, p)) : this.runGroup(this.pending.splice(0, MAX_GROUP));
+    void run.finally(() => {
       this.groupRunning = false;
       this.startGroup();
     });
   }
 
-  private async runGroup(group: PendingCharge[]): Promise<void> {
+  private async runGroup(group: PendingCharge[], plan?: GroupPlan): Promise<void> {
     try {
-      const decided = await this.repository.transaction((tx) => this.decideGroup(tx, group));
+      const decided = await this.repository.transaction((tx) => this.decideGroup(tx, group, plan));
       decided.forEach((d, i) => (d.ok ? group[i].resolve(d.outcome) : group[i].reject(d.error)));
     } catch (err) {
+      this.expected.clear();
       if (group.length === 1) {
         group[0].reject(err);
         return;
@@ -297,123 +357,65 @@ export class LedgerService {
           if (d.ok) charge.resolve(d.outcome);
           else charge.reject(d.error);
         } catch (alone) {
+          this.expected.clear();
           charge.reject(alone);
         }
       }
     }
   }
 
-  /** Decides a group of charges inside one transaction; per-call errors are returned, not thrown. */
-  private async decideGroup(tx: LedgerTransaction, group: readonly PendingCharge[]): Promise<Decision[]> {
-    const ids = [...new Set(group.flatMap((g) => g.charges.map((c) => c.institutionId)))].sort();
-    const budgets = new Map((await tx.lockBudgets(ids)).map((b) => [b.institutionId, b]));
+  /**
+   * Decides a group of charges inside one transaction; per-call errors are returned, not thrown.
+   *
+   * If the group was decided ahead (`plan`), that decision is used only when the rows now locked
+   * are exactly the rows it was made on and none of the group's batches has a stored charge: the
+   * decision is a function of those inputs alone, so it is then the one this transaction would
+   * make. Otherwise — another replica charged, a group failed, a cap changed — it is decided anew.
+   */
+  private async decideGroup(tx: LedgerTransaction, group: readonly PendingCharge[], plan?: GroupPlan): Promise<Decision[]> {
+    const ids = plan?.ids ?? institutionsOf(group);
+    const budgets = await tx.lockBudgets(ids);
     const stored = await tx.findChargesForBatches(group.map((g) => ({ jobId: g.jobId, batchId: g.batchId })));
-    // Running state per institution, advanced by each call charged earlier in this group.
-    const state = new Map<string, RunningBudget>();
-    for (const b of budgets.values()) {
-      state.set(b.institutionId, { budget: b, rdp: b.rdp, lastSeq: b.lastSeq, lastHash: b.lastHash });
+    let decided = plan?.decided;
+    if (!decided || stored.size > 0 || !sameBudgets(budgets, plan?.basis)) {
+      const decider = new GroupDecider(budgets, stored, (fields, prevHash) => this.seal(fields, prevHash));
+      for (const call of group) decider.decide(call);
+      decided = decider.finish();
     }
-    const chargedHere = new Map<string, (StoredEntry | NewEntry)[]>();
-    const decisions: Decision[] = [];
-    const toRelease: { index: number; release: PendingCharge['release']; entries: NewEntry[] }[] = [];
-    const entries: NewEntry[] = [];
-    const now = new Date();
-
-    for (const call of group) {
-      const missing = call.charges.find((c) => !budgets.has(c.institutionId));
-      if (missing) {
-        decisions.push({ ok: false, error: notFound(missing.institutionId) });
-        continue;
-      }
-      const key = batchKey(call.jobId, call.batchId);
-      const wanted = new Set(call.charges.map((c) => c.institutionId));
-      const prior = [...(stored.get(key) ?? []), ...(chargedHere.get(key) ?? [])].filter((e) => wanted.has(e.institutionId));
-      if (prior.length === wanted.size) {
-        decisions.push({ ok: true, outcome: { status: 'charged', replayed: true, entries: prior as StoredEntry[] } });
-        continue;
-      }
-      if (prior.length > 0) {
-        decisions.push({
-          ok: false,
-          error: new ProblemException(
-            HttpStatus.CONFLICT,
-            'Batch already charged to other participants',
-            `batch ${call.batchId} of job ${call.jobId} was charged to ${prior.map((e) => e.institutionId).join(', ')} with a different participant list`,
-          ),
-        });
-        continue;
-      }
-      const sorted = [...call.charges].sort((a, b) => (a.institutionId < b.institutionId ? -1 : 1));
-      const refusals: Refusal[] = [];
-      const fits = sorted.map((c) => {
-        const s = state.get(c.institutionId)!;
-        const fit = checkFits(s.rdp, s.budget.orders, { epsilon: s.budget.epsilonCap, delta: s.budget.delta }, c.event);
-        const spent = s.rdp === s.budget.rdp ? s.budget.epsilonSpent : (s.epsilonSpent ?? s.budget.epsilonSpent);
-        if (s.budget.status !== 'active') refusals.push(refusalOf(s.budget, 'budget_frozen', spent, fit.epsilonAfter));
-        else if (!fit.fits) refusals.push(refusalOf(s.budget, 'cap_exceeded', spent, fit.epsilonAfter));
-        return fit;
-      });
-      if (refusals.length > 0) {
-        decisions.push({ ok: true, outcome: { status: 'refused', refusals } });
-        continue;
-      }
-      const callEntries = sorted.map((c, i) => {
-        const s = state.get(c.institutionId)!;
-        const fit = fits[i];
-        const entry = this.seal(
-          {
-            institutionId: c.institutionId,
-            seq: s.lastSeq + 1,
-            kind: 'charge',
-            jobId: call.jobId,
-            batchId: call.batchId,
-            event: c.event,
-            eventSchemaVersion: DP_EVENT_SCHEMA_VERSION,
-            details: null,
-            rdp: Array.from(fit.candidateRdp),
-            epsilonSpent: fit.epsilonAfter,
-            optimalOrder: fit.optimalOrder,
-            epsilonCap: s.budget.epsilonCap,
-            createdAt: now,
-          },
-          s.lastHash,
-        );
-        s.rdp = s.rdp.map((r, k) => r + fit.candidateRdp[k]);
-        s.lastSeq = entry.seq;
-        s.lastHash = entry.hash;
-        s.epsilonSpent = entry.epsilonSpent;
-        s.optimalOrder = entry.optimalOrder;
-        return entry;
-      });
-      entries.push(...callEntries);
-      chargedHere.set(key, [...(chargedHere.get(key) ?? []), ...callEntries]);
-      toRelease.push({ index: decisions.length, release: call.release, entries: callEntries });
-      decisions.push({ ok: true, outcome: { status: 'charged', replayed: false, entries: callEntries, released: undefined } });
-    }
-
-    if (entries.length > 0) {
-      const caches: BudgetCacheUpdate[] = [];
-      for (const s of state.values()) {
-        if (s.lastSeq === s.budget.lastSeq) continue;
-        caches.push({
-          institutionId: s.budget.institutionId,
-          rdp: s.rdp,
-          epsilonSpent: s.epsilonSpent ?? s.budget.epsilonSpent,
-          optimalOrder: s.optimalOrder ?? s.budget.optimalOrder,
-          epsilonCap: s.budget.epsilonCap,
-          lastSeq: s.lastSeq,
-          lastHash: s.lastHash,
-          updatedAt: now,
-        });
-      }
-      await tx.appendEntries(entries, caches);
-    }
-    // Release steps run last, in arrival order, inside the same transaction as every charge.
-    for (const r of toRelease) {
-      const released = await r.release(tx);
-      decisions[r.index] = { ok: true, outcome: { status: 'charged', replayed: false, entries: r.entries, released } };
-    }
+    for (const b of decided.after) this.expected.set(b.institutionId, b);
+    // While this group's statements run, the next one is decided on what this one will leave.
+    this.planNext();
+    if (decided.entries.length > 0) await tx.appendEntries(decided.entries, decided.caches);
+    const decisions = [...decided.decisions];
+    await runReleases(tx, decided.charged, decisions);
     return decisions;
+  }
+
+  private planNext(): void {
+    if (this.nextPlan || this.pending.length === 0) return;
+    this.nextPlan = this.prepare(this.pending.splice(0, MAX_GROUP));
+  }
+
+  /** Decides `group` ahead on the expected budget rows, a few calls at a time; never rejects. */
+  private async prepare(group: PendingCharge[]): Promise<GroupPlan> {
+    const ids = institutionsOf(group);
+    const plan: GroupPlan = { group, ids };
+    const basis = ids.map((id) => this.expected.get(id));
+    if (!basis.every((b): b is PrivacyBudgetEntity => b !== undefined)) return plan;
+    try {
+      // Yield first, so that the running group's next statement is sent before this work starts.
+      await yieldToEventLoop();
+      const decider = new GroupDecider(basis, new Map(), (fields, prevHash) => this.seal(fields, prevHash));
+      for (let i = 0; i < group.length; i++) {
+        decider.decide(group[i]);
+        if (i % PLAN_SLICE === PLAN_SLICE - 1) await yieldToEventLoop();
+      }
+      plan.decided = decider.finish();
+      plan.basis = new Map(basis.map((b) => [b.institutionId, b]));
+    } catch {
+      // Whatever went wrong is met again, and reported, when the group is decided in its transaction.
+    }
+    return plan;
   }
 
   async listBudgets(): Promise<BudgetSummary[]> {
@@ -509,6 +511,217 @@ export function summarize(budget: BudgetWithName): BudgetSummary {
   };
 }
 
+type Sealer = (fields: LedgerEntryFields, prevHash: string) => NewEntry;
+
+/**
+ * Decides the calls of one group in arrival order over the given budget rows and stored charges:
+ * each call sees the totals, sequence numbers and hashes left by the calls before it. Pure
+ * computation — nothing is read or written — so a group can be decided ahead of its transaction.
+ */
+class GroupDecider {
+  private readonly state = new Map<string, RunningBudget>();
+  private readonly chargedHere = new Map<string, NewEntry[]>();
+  private readonly decisions: Decision[] = [];
+  private readonly charged: ChargedCall[] = [];
+  private readonly entries: NewEntry[] = [];
+  private readonly now = new Date();
+
+  constructor(
+    budgets: readonly PrivacyBudgetEntity[],
+    private readonly stored: ReadonlyMap<string, StoredEntry[]>,
+    private readonly seal: Sealer,
+  ) {
+    for (const b of budgets) {
+      this.state.set(b.institutionId, { budget: b, rdp: b.rdp, lastSeq: b.lastSeq, lastHash: b.lastHash });
+    }
+  }
+
+  decide(call: PendingCharge): void {
+    const { state, decisions } = this;
+    const missing = call.charges.find((c) => !state.has(c.institutionId));
+    if (missing) {
+      decisions.push({ ok: false, error: notFound(missing.institutionId) });
+      return;
+    }
+    const key = batchKey(call.jobId, call.batchId);
+    const wanted = new Set(call.charges.map((c) => c.institutionId));
+    const prior = [...(this.stored.get(key) ?? []), ...(this.chargedHere.get(key) ?? [])].filter((e) => wanted.has(e.institutionId));
+    if (prior.length === wanted.size) {
+      decisions.push({ ok: true, outcome: { status: 'charged', replayed: true, entries: prior as StoredEntry[] } });
+      return;
+    }
+    if (prior.length > 0) {
+      decisions.push({
+        ok: false,
+        error: new ProblemException(
+          HttpStatus.CONFLICT,
+          'Batch already charged to other participants',
+          `batch ${call.batchId} of job ${call.jobId} was charged to ${prior.map((e) => e.institutionId).join(', ')} with a different participant list`,
+        ),
+      });
+      return;
+    }
+    const sorted = [...call.charges].sort((a, b) => (a.institutionId < b.institutionId ? -1 : 1));
+    const refusals: Refusal[] = [];
+    const fits = sorted.map((c) => {
+      const s = state.get(c.institutionId)!;
+      const fit = checkFits(s.rdp, s.budget.orders, { epsilon: s.budget.epsilonCap, delta: s.budget.delta }, c.event);
+      const spent = s.rdp === s.budget.rdp ? s.budget.epsilonSpent : (s.epsilonSpent ?? s.budget.epsilonSpent);
+      if (s.budget.status !== 'active') refusals.push(refusalOf(s.budget, 'budget_frozen', spent, fit.epsilonAfter));
+      else if (!fit.fits) refusals.push(refusalOf(s.budget, 'cap_exceeded', spent, fit.epsilonAfter));
+      return fit;
+    });
+    if (refusals.length > 0) {
+      decisions.push({ ok: true, outcome: { status: 'refused', refusals } });
+      return;
+    }
+    const callEntries = sorted.map((c, i) => {
+      const s = state.get(c.institutionId)!;
+      const fit = fits[i];
+      const entry = this.seal(
+        {
+          institutionId: c.institutionId,
+          seq: s.lastSeq + 1,
+          kind: 'charge',
+          jobId: call.jobId,
+          batchId: call.batchId,
+          event: c.event,
+          eventSchemaVersion: DP_EVENT_SCHEMA_VERSION,
+          details: null,
+          rdp: Array.from(fit.candidateRdp),
+          epsilonSpent: fit.epsilonAfter,
+          optimalOrder: fit.optimalOrder,
+          epsilonCap: s.budget.epsilonCap,
+          createdAt: this.now,
+        },
+        s.lastHash,
+      );
+      // The running total is this decider's own array after the first charge: add in place.
+      if (s.rdp === s.budget.rdp) s.rdp = s.rdp.slice();
+      for (let k = 0; k < s.rdp.length; k++) s.rdp[k] += fit.candidateRdp[k];
+      s.lastSeq = entry.seq;
+      s.lastHash = entry.hash;
+      s.epsilonSpent = entry.epsilonSpent;
+      s.optimalOrder = entry.optimalOrder;
+      return entry;
+    });
+    this.entries.push(...callEntries);
+    this.chargedHere.set(key, [...(this.chargedHere.get(key) ?? []), ...callEntries]);
+    this.charged.push({ index: decisions.length, release: call.release, entries: callEntries });
+    decisions.push({ ok: true, outcome: { status: 'charged', replayed: false, entries: callEntries, released: undefined } });
+  }
+
+  finish(): DecidedGroup {
+    const caches: BudgetCacheUpdate[] = [];
+    const after: PrivacyBudgetEntity[] = [];
+    for (const s of this.state.values()) {
+      if (s.lastSeq === s.budget.lastSeq) {
+        after.push(s.budget);
+        continue;
+      }
+      const cache: BudgetCacheUpdate = {
+        institutionId: s.budget.institutionId,
+        rdp: s.rdp,
+        epsilonSpent: s.epsilonSpent ?? s.budget.epsilonSpent,
+        optimalOrder: s.optimalOrder ?? s.budget.optimalOrder,
+        epsilonCap: s.budget.epsilonCap,
+        lastSeq: s.lastSeq,
+        lastHash: s.lastHash,
+        updatedAt: this.now,
+      };
+      caches.push(cache);
+      after.push(
+        Object.assign(new PrivacyBudgetEntity(), s.budget, {
+          rdp: s.rdp,
+          epsilonSpent: cache.epsilonSpent,
+          optimalOrder: cache.optimalOrder,
+          lastSeq: cache.lastSeq,
+          lastHash: cache.lastHash,
+          updatedAt: cache.updatedAt,
+        }),
+      );
+    }
+    return { decisions: this.decisions, charged: this.charged, entries: this.entries, caches, after };
+  }
+}
+
+/** The institutions of a group, sorted: the one order in which every transaction locks budget rows. */
+function institutionsOf(group: readonly PendingCharge[]): string[] {
+  return [...new Set(group.flatMap((g) => g.charges.map((c) => c.institutionId)))].sort();
+}
+
+/** Whether the locked rows are exactly `basis`, field for field (RDP vectors bit for bit). */
+function sameBudgets(locked: readonly PrivacyBudgetEntity[], basis: ReadonlyMap<string, PrivacyBudgetEntity> | undefined): boolean {
+  if (!basis || locked.length !== basis.size) return false;
+  return locked.every((b) => {
+    const e = basis.get(b.institutionId);
+    return (
+      e !== undefined &&
+      b.lastSeq === e.lastSeq &&
+      b.lastHash === e.lastHash &&
+      b.status === e.status &&
+      Object.is(b.epsilonCap, e.epsilonCap) &&
+      Object.is(b.delta, e.delta) &&
+      Object.is(b.epsilonSpent, e.epsilonSpent) &&
+      Object.is(b.optimalOrder, e.optimalOrder) &&
+      b.accountant === e.accountant &&
+      b.conversion === e.conversion &&
+      sameNumbers(b.orders, e.orders) &&
+      sameNumbers(b.rdp, e.rdp)
+    );
+  });
+}
+
+function sameNumbers(a: readonly number[], b: readonly number[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let k = 0; k < a.length; k++) if (!Object.is(a[k], b[k])) return false;
+  return true;
+}
+
+function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
+interface ChargedCall {
+  index: number;
+  release: ReleaseStep<unknown>;
+  entries: NewEntry[];
+}
+
+/**
+ * Release steps run last, inside the same transaction as every charge, in arrival order; the calls
+ * of one batch releaser are written together, at the place of the first of them.
+ */
+async function runReleases(tx: LedgerTransaction, charged: readonly ChargedCall[], decisions: Decision[]): Promise<void> {
+  const settle = (call: ChargedCall, released: unknown): void => {
+    decisions[call.index] = { ok: true, outcome: { status: 'charged', replayed: false, entries: call.entries, released } };
+  };
+  const batches = new Map<BatchReleaser<unknown, unknown>, ChargedCall[]>();
+  for (const call of charged) {
+    if (typeof call.release === 'function') continue;
+    const calls = batches.get(call.release.releaser);
+    if (calls) calls.push(call);
+    else batches.set(call.release.releaser, [call]);
+  }
+  for (const call of charged) {
+    if (typeof call.release === 'function') {
+      settle(call, await call.release(tx));
+      continue;
+    }
+    const releaser = call.release.releaser;
+    const calls = batches.get(releaser);
+    if (!calls || calls[0] !== call) continue;
+    const released = await releaser.releaseAll(
+      tx,
+      calls.map((c) => (c.release as BatchRelease<unknown>).item),
+    );
+    if (!Array.isArray(released) || released.length !== calls.length) {
+      throw new Error(`a batch releaser returned ${Array.isArray(released) ? released.length : 'no'} results for ${calls.length} releases`);
+    }
+    calls.forEach((c, i) => settle(c, released[i]));
+  }
+}
+
 function cacheOf(entry: NewEntry, total: readonly number[]): BudgetCacheUpdate {
   return {
     institutionId: entry.institutionId,
@@ -554,6 +767,11 @@ function validateCharges<T>(request: ChargeRequest<T>): { institutionId: string;
     if (typeof value !== 'string' || value.length === 0 || value.length > MAX_ID_LENGTH) {
       problems.push({ field, message: `must be a non-empty string of at most ${MAX_ID_LENGTH} characters` });
     }
+  }
+  const release: unknown = request.release;
+  const batched = typeof release === 'object' && release !== null && 'releaser' in release ? (release as BatchRelease<T>) : undefined;
+  if (typeof release !== 'function' && typeof batched?.releaser?.releaseAll !== 'function') {
+    problems.push({ field: 'release', message: 'must be a function or a batch release (releaseWith)' });
   }
   if (!Array.isArray(request.charges) || request.charges.length === 0)
     problems.push({ field: 'charges', message: 'at least one participant' });
