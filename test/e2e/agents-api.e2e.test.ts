@@ -6,6 +6,7 @@ import {
   enrollmentTokenSha256,
   type JsonValue,
   signedFetch,
+  verifyBoxKeyStatement,
 } from '@concord/protocol';
 import { Client } from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -204,6 +205,7 @@ describe(`agents: enrollment, signed requests, rotation and revocation over HTTP
         institutionId: institution,
         coordinatorSigningPublicKey: coordinatorKey,
         coordinatorBoxPublicKey: coordinator.json.boxPublicKey,
+        coordinatorBoxKeySignature: coordinator.json.boxKeySignature,
       });
       const ledgerKey = await call('GET', '/ledger/public-key');
       expect(coordinatorKey).toBe(ledgerKey.json.publicKey);
@@ -231,6 +233,32 @@ describe(`agents: enrollment, signed requests, rotation and revocation over HTTP
       const second = await enrollAgent(generateIdentity(), institution);
       const listed = await call('GET', `/agents?institutionId=${institution}`, admin);
       expect((listed.json as { id: string }[]).map((a) => a.id).sort()).toEqual([res.json.agentId, second.agentId].sort());
+    });
+
+    it('signs its box key with the ledger key, in the coordinator identity, the enrollment answer and /agents/me', async () => {
+      const coordinator = await call('GET', '/agents/coordinator');
+      const ledgerKey = (await call('GET', '/ledger/public-key')).json.publicKey as string;
+      const { boxPublicKey, boxKeySignature } = coordinator.json as { boxPublicKey: string; boxKeySignature: string };
+      expect(boxKeySignature).toMatch(/^[A-Za-z0-9+/]{86}==$/);
+      expect(verifyBoxKeyStatement({ coordinatorSigningPublicKey: ledgerKey, boxPublicKey }, boxKeySignature)).toBe(true);
+      // The signature is over this box key and this signing key only.
+      const other = generateIdentity();
+      expect(
+        verifyBoxKeyStatement(
+          { coordinatorSigningPublicKey: ledgerKey, boxPublicKey: bytesToBase64(other.box.publicKey) },
+          boxKeySignature,
+        ),
+      ).toBe(false);
+      expect(
+        verifyBoxKeyStatement({ coordinatorSigningPublicKey: bytesToBase64(other.signing.publicKey), boxPublicKey }, boxKeySignature),
+      ).toBe(false);
+
+      const enrolled = await call('POST', '/agents/enroll', undefined, enrollmentBody(await issueToken(), generateIdentity()));
+      expect(enrolled.status).toBe(201);
+      expect(enrolled.json.coordinatorBoxKeySignature).toBe(boxKeySignature);
+      const { identity, agentId } = await enrollAgent();
+      const me = await signed(identity, agentId, 'GET', '/agents/me');
+      expect(me.json.coordinator).toEqual(coordinator.json);
     });
 
     it('accepts a token only once, even when two enrollments race', async () => {

@@ -31,6 +31,12 @@ export interface CoordinatorIdentity {
   signingKeyFingerprint: string;
   /** X25519: agents seal their answers to it. */
   boxPublicKey: string;
+  /**
+   * base64 Ed25519 signature by `signingPublicKey` of the box key statement (`concord-box-key-v1`,
+   * see box-key.ts). An agent verifies it against the signing key it pinned before sealing anything
+   * to `boxPublicKey`. Absent from coordinators older than this field: agents then refuse.
+   */
+  boxKeySignature?: string;
 }
 
 /** `GET /agents/me`. */

@@ -129,5 +129,12 @@ describe('validation', () => {
       'agentId',
       'coordinatorBoxPublicKey',
     ]);
+    // The box key signature is passed on when well-formed (the agent then verifies it) and refused when not.
+    const signature = bytesToBase64(new Uint8Array(64).fill(7));
+    expect(validateEnrollmentResponse({ ...answer, coordinatorBoxKeySignature: signature })).toEqual({
+      ok: true,
+      value: { ...answer, coordinatorBoxKeySignature: signature },
+    });
+    expect(fields(validateEnrollmentResponse({ ...answer, coordinatorBoxKeySignature: 'nope' }))).toEqual(['coordinatorBoxKeySignature']);
   });
 });

@@ -75,6 +75,11 @@ export interface EnrollmentResponse {
   institutionId: string;
   coordinatorSigningPublicKey: string;
   coordinatorBoxPublicKey: string;
+  /**
+   * base64 signature by `coordinatorSigningPublicKey` of the box key statement for
+   * `coordinatorBoxPublicKey` (box-key.ts). Optional in form; the agent requires and verifies it.
+   */
+  coordinatorBoxKeySignature?: string;
 }
 
 /** `POST /agents/me/keys/rotate` (a signed agent request). */
@@ -308,6 +313,10 @@ export function validateEnrollmentResponse(input: unknown): Validated<Enrollment
   }
   const coordinatorSigningPublicKey = checkBase64Bytes(input.coordinatorSigningPublicKey, 'coordinatorSigningPublicKey', 32, errors);
   const coordinatorBoxPublicKey = checkBoxKey(input.coordinatorBoxPublicKey, 'coordinatorBoxPublicKey', errors);
+  const coordinatorBoxKeySignature =
+    input.coordinatorBoxKeySignature === undefined
+      ? undefined
+      : checkBase64Bytes(input.coordinatorBoxKeySignature, 'coordinatorBoxKeySignature', SIGNATURE_LENGTH, errors);
   if (errors.count > 0 || coordinatorSigningPublicKey === undefined || coordinatorBoxPublicKey === undefined) {
     return errors.failure();
   }
@@ -319,6 +328,7 @@ export function validateEnrollmentResponse(input: unknown): Validated<Enrollment
       institutionId: input.institutionId as string,
       coordinatorSigningPublicKey,
       coordinatorBoxPublicKey,
+      ...(coordinatorBoxKeySignature !== undefined ? { coordinatorBoxKeySignature } : {}),
     },
   };
 }

@@ -1,8 +1,8 @@
 import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { bytesToBase64, generateIdentity } from '@concord/crypto';
-import type { BatchAnswerRequest, BatchAssignment } from '@concord/protocol';
+import { bytesToBase64, generateIdentity, openEnvelope } from '@concord/crypto';
+import { answerContext, type BatchAnswerRequest, type BatchAssignment, signBoxKeyStatement } from '@concord/protocol';
 import { describe, expect, it } from 'vitest';
 import { AuditLog } from '../store/audit-log';
 import { PendingAnswerStore } from '../store/pending-answer';
@@ -12,6 +12,13 @@ import type { CoordinatorClient, SubmitOutcome } from '../transport/coordinator-
 import { type AnswerLoopDeps, runAnswerLoop } from './answer-loop';
 
 const coordinator = generateIdentity();
+const coordinatorSigningPublicKey = bytesToBase64(coordinator.signing.publicKey);
+const coordinatorBoxPublicKey = bytesToBase64(coordinator.box.publicKey);
+/** What the genuine coordinator serves beside its box key: its signing key's signature of the box key statement. */
+const coordinatorBoxKeySignature = signBoxKeyStatement(
+  { coordinatorSigningPublicKey, boxPublicKey: coordinatorBoxPublicKey },
+  coordinator.signing.secretKey,
+);
 
 function batch(seq: number, overrides: Partial<BatchAssignment> = {}): BatchAssignment {
   return {
@@ -46,9 +53,13 @@ const teachers = {
 async function setup(batches: BatchAssignment[], verdicts: SubmitOutcome[]) {
   const paths = agentPaths(mkdtempSync(join(tmpdir(), 'concord-loop-')));
   const sent: { batchId: string; body: BatchAnswerRequest; ledgerLines: number; pendingOnDisk: boolean }[] = [];
+  const polls: number[] = [];
   const client = {
     baseUrl: 'http://c',
-    nextBatch: () => Promise.resolve(batches.shift() ?? null),
+    nextBatch: () => {
+      polls.push(Date.now());
+      return Promise.resolve(batches.shift() ?? null);
+    },
     submitAnswer: (batchId: string, body: BatchAnswerRequest) => {
       sent.push({
         batchId,
@@ -66,8 +77,9 @@ async function setup(batches: BatchAssignment[], verdicts: SubmitOutcome[]) {
       coordinatorUrl: 'http://c',
       agentId: 'a',
       institutionId: 'i',
-      coordinatorSigningPublicKey: bytesToBase64(coordinator.signing.publicKey),
-      coordinatorBoxPublicKey: bytesToBase64(coordinator.box.publicKey),
+      coordinatorSigningPublicKey,
+      coordinatorBoxPublicKey,
+      coordinatorBoxKeySignature,
       teachers: 2,
       enrolledAt: '',
     },
@@ -81,7 +93,7 @@ async function setup(batches: BatchAssignment[], verdicts: SubmitOutcome[]) {
     signal: new AbortController().signal,
     log: () => undefined,
   };
-  return { paths, sent, deps };
+  return { paths, sent, polls, deps };
 }
 
 describe('the answer loop', () => {
@@ -93,6 +105,16 @@ describe('the answer loop', () => {
       ['b-2', 2, true],
     ]);
     expect(existsSync(paths.pending)).toBe(false);
+    // Sealed to the genuine coordinator box key: it opens with the coordinator's secret key.
+    for (const s of sent) {
+      const opened = openEnvelope(
+        s.body.envelope,
+        coordinator.box.secretKey,
+        deps.identity.signing.publicKey,
+        answerContext('job-1', s.batchId, 1, s.body.nonce),
+      );
+      expect(opened.payload).toMatchObject({ batchId: s.batchId, teachers: 2 });
+    }
     const sealed = (await deps.audit.read()).filter((r) => r.type === 'sealed');
     expect(sealed.map((r) => r.type === 'sealed' && r.rows)).toEqual([
       [
@@ -104,6 +126,53 @@ describe('the answer loop', () => {
         [1, 1],
       ],
     ]);
+  });
+
+  describe('seals only to a box key signed by the pinned coordinator signing key', () => {
+    const attacker = generateIdentity();
+    const attackerBoxPublicKey = bytesToBase64(attacker.box.publicKey);
+    const cases: [string, { coordinatorBoxPublicKey: string; coordinatorBoxKeySignature?: string }, RegExp][] = [
+      [
+        'a substituted box key (a valid X25519 key) beside the genuine signature',
+        { coordinatorBoxPublicKey: attackerBoxPublicKey, coordinatorBoxKeySignature },
+        /is NOT signed by the pinned coordinator signing key/,
+      ],
+      [
+        "a substituted box key signed by the attacker's own signing key",
+        {
+          coordinatorBoxPublicKey: attackerBoxPublicKey,
+          coordinatorBoxKeySignature: signBoxKeyStatement(
+            { coordinatorSigningPublicKey: bytesToBase64(attacker.signing.publicKey), boxPublicKey: attackerBoxPublicKey },
+            attacker.signing.secretKey,
+          ),
+        },
+        /is NOT signed by the pinned coordinator signing key/,
+      ],
+      [
+        'the genuine box key with a corrupted signature',
+        { coordinatorBoxPublicKey, coordinatorBoxKeySignature: bytesToBase64(new Uint8Array(64).fill(9)) },
+        /NOT signed/,
+      ],
+      ['a box key without a signature', { coordinatorBoxPublicKey, coordinatorBoxKeySignature: undefined }, /without a signature/],
+    ];
+    for (const [name, enrollment, message] of cases) {
+      it(`refuses ${name}: nothing charged, sealed, persisted or sent`, async () => {
+        const { paths, sent, polls, deps } = await setup([batch(1)], []);
+        deps.enrollment = { ...deps.enrollment, ...enrollment };
+        const error = await runAnswerLoop(deps).then(
+          () => undefined,
+          (e: unknown) => e as { exitCode?: number; message: string },
+        );
+        expect(error?.exitCode).toBe(2);
+        expect(error?.message).toMatch(message);
+        expect(error?.message).toContain('nothing');
+        expect(polls).toHaveLength(0);
+        expect(sent).toHaveLength(0);
+        expect(deps.ledger.all).toHaveLength(0);
+        expect(await deps.audit.read()).toEqual([]);
+        expect(existsSync(paths.pending)).toBe(false);
+      });
+    }
   });
 
   it('refuses a malformed batch before charging anything', async () => {

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { base64ToBytes, canonicalJson, type Identity, sealAndSign } from '@concord/crypto';
+import { canonicalJson, type Identity, sealAndSign } from '@concord/crypto';
 import { answerContext, type BatchAnswerPayload, type BatchAssignment, PROTOCOL_VERSION } from '@concord/protocol';
 import { AgentError, EXIT } from '../cli/errors';
 import type { AuditLog } from '../store/audit-log';
@@ -8,6 +8,7 @@ import type { PendingAnswer, PendingAnswerStore } from '../store/pending-answer'
 import type { LocalPrivacyLedger } from '../store/privacy-ledger';
 import { checkTeacherOutputs, clippedProbabilitySums, voteHistograms } from '../training/ensemble-rows';
 import type { TeacherEnsemble } from '../training/teachers';
+import { verifiedCoordinatorBoxKey } from '../transport/coordinator-box-key';
 import type { CoordinatorClient } from '../transport/coordinator-client';
 import { sleep, TransientError } from '../transport/retry';
 import { batchProblems } from './batch-check';
@@ -68,6 +69,13 @@ function randomNonce(): string {
 export async function runAnswerLoop(deps: AnswerLoopDeps): Promise<AnswerLoopResult> {
   const now = deps.now ?? (() => new Date());
   const result: AnswerLoopResult = { answered: 0, resent: 0, stoppedBy: 'idle' };
+  // Before any request: answers are sealed only to a box key signed by the pinned signing key.
+  const boxKey = verifiedCoordinatorBoxKey({
+    pinnedSigningPublicKey: deps.enrollment.coordinatorSigningPublicKey,
+    boxPublicKey: deps.enrollment.coordinatorBoxPublicKey,
+    boxKeySignature: deps.enrollment.coordinatorBoxKeySignature,
+    source: 'the enrollment in agent.json',
+  });
 
   try {
     const leftover = await deps.pending.read();
@@ -87,7 +95,7 @@ export async function runAnswerLoop(deps: AnswerLoopDeps): Promise<AnswerLoopRes
         await sleep(deps.pollIntervalMs, deps.signal);
         continue;
       }
-      await answerBatch(deps, batch, now);
+      await answerBatch(deps, batch, now, boxKey);
       result.answered++;
     }
   } catch (error) {
@@ -100,7 +108,7 @@ export async function runAnswerLoop(deps: AnswerLoopDeps): Promise<AnswerLoopRes
   }
 }
 
-async function answerBatch(deps: AnswerLoopDeps, batch: BatchAssignment, now: () => Date): Promise<void> {
+async function answerBatch(deps: AnswerLoopDeps, batch: BatchAssignment, now: () => Date, boxKey: Uint8Array): Promise<void> {
   const problems = batchProblems(batch);
   if (problems.length > 0) throw new AgentError(`batch ${String(batch.batchId)} is malformed, not answered: ${problems.join('; ')}`);
   const queries = batch.queries.length;
@@ -165,7 +173,7 @@ async function answerBatch(deps: AnswerLoopDeps, batch: BatchAssignment, now: ()
   const nonce = randomNonce();
   const envelope = sealAndSign({
     payload,
-    recipientBoxPublicKey: base64ToBytes(deps.enrollment.coordinatorBoxPublicKey, 'coordinatorBoxPublicKey', 32),
+    recipientBoxPublicKey: boxKey,
     senderSigning: deps.identity.signing.secretKey,
     context: answerContext(batch.jobId, batch.batchId, batch.attempt, nonce),
   });

@@ -2,6 +2,7 @@ import { base64ToBytes, publicKeyFingerprint } from '@concord/crypto';
 import { buildEnrollmentRequest } from '@concord/protocol';
 import { Command } from 'commander';
 import { readConfig, writeConfig } from '../store/config';
+import { verifiedCoordinatorBoxKey } from '../transport/coordinator-box-key';
 import { fetchCoordinatorIdentity, postEnrollment } from '../transport/coordinator-client';
 import { DEFAULT_RETRY } from '../transport/retry';
 import { type CliEnvironment, line, loadIdentity, parsePositiveInteger, pathsFor, withDirOption } from './context';
@@ -19,8 +20,9 @@ interface EnrollOptions {
 
 /**
  * `enroll`: fetches the coordinator's signing key, shows its fingerprint (compare it out of band,
- * or pin it with --coordinator-key / --coordinator-fingerprint), and enrolls this site's PUBLIC
- * keys with a one-time token. Sends: the token, the two public keys, k, a name, a proof signature.
+ * or pin it with --coordinator-key / --coordinator-fingerprint), checks that its box key is signed
+ * by that signing key (libs/protocol box-key.ts), and enrolls this site's PUBLIC keys with a
+ * one-time token. Sends: the token, the two public keys, k, a name, a proof signature.
  */
 export function enrollCommand(env: CliEnvironment): Command {
   return withDirOption(new Command('enroll'))
@@ -66,6 +68,15 @@ export function enrollCommand(env: CliEnvironment): Command {
       } else {
         line(env, 'NOT pinned: compare this fingerprint with the one your consortium admin gave you before answering any batch');
       }
+      // The box key travels beside the signing key; only the signing key's signature of it tells the
+      // genuine key from one substituted in transit. Checked before the token is spent.
+      verifiedCoordinatorBoxKey({
+        pinnedSigningPublicKey: coordinator.signingPublicKey,
+        boxPublicKey: coordinator.boxPublicKey,
+        boxKeySignature: coordinator.boxKeySignature,
+        source: `GET ${options.url.replace(/\/+$/, '')}/agents/coordinator`,
+      });
+      line(env, 'coordinator box key:      signed by this signing key');
       const request = buildEnrollmentRequest({
         token: options.token,
         coordinatorSigningPublicKey: coordinator.signingPublicKey,
@@ -86,6 +97,12 @@ export function enrollCommand(env: CliEnvironment): Command {
           EXIT.configuration,
         );
       }
+      verifiedCoordinatorBoxKey({
+        pinnedSigningPublicKey: coordinator.signingPublicKey,
+        boxPublicKey: response.coordinatorBoxPublicKey,
+        boxKeySignature: response.coordinatorBoxKeySignature,
+        source: 'the enrollment answer',
+      });
       const url = options.url.replace(/\/+$/, '');
       await writeConfig(paths.config, {
         ...config,
@@ -96,6 +113,7 @@ export function enrollCommand(env: CliEnvironment): Command {
           institutionId: response.institutionId,
           coordinatorSigningPublicKey: response.coordinatorSigningPublicKey,
           coordinatorBoxPublicKey: response.coordinatorBoxPublicKey,
+          coordinatorBoxKeySignature: response.coordinatorBoxKeySignature,
           teachers: teachers ?? null,
           enrolledAt: new Date().toISOString(),
         },

@@ -1,10 +1,11 @@
 import { Command } from 'commander';
 import { runAnswerLoop } from '../answer/answer-loop';
 import { AuditLog } from '../store/audit-log';
-import { readConfig, requireEnrollment } from '../store/config';
+import { readConfig, requireEnrollment, writeConfig } from '../store/config';
 import { PendingAnswerStore } from '../store/pending-answer';
 import { LocalPrivacyLedger } from '../store/privacy-ledger';
 import { openTeacherEnsemble, teacherSourceFromFlags, type TeacherFlags } from '../training/teachers';
+import { refreshCoordinatorBoxKey } from '../transport/coordinator-box-key';
 import { CoordinatorClient } from '../transport/coordinator-client';
 import { DEFAULT_RETRY } from '../transport/retry';
 import { type CliEnvironment, loadIdentity, logLine, parsePositiveInteger, pathsFor, withDirOption } from './context';
@@ -57,6 +58,19 @@ export function runCommand(env: CliEnvironment): Command {
         onRetry: (failure: Error, attempt: number, delayMs: number) => log(`${failure.message}; retry ${attempt} in ${delayMs} ms`),
       };
       const url = options.url ?? enrollment.coordinatorUrl;
+      if (enrollment.coordinatorBoxKeySignature === undefined) {
+        // Enrolled before box keys were signed: fetch the box key again and keep it only if the
+        // pinned signing key signed it (runAnswerLoop checks it again before sealing anything).
+        const verified = await refreshCoordinatorBoxKey(url, enrollment.coordinatorSigningPublicKey, env.fetch, retry);
+        if (verified.coordinatorBoxPublicKey !== enrollment.coordinatorBoxPublicKey) {
+          log(
+            `the coordinator box key changed since enrollment: now ${verified.coordinatorBoxPublicKey}, signed by the pinned signing key`,
+          );
+        }
+        Object.assign(enrollment, verified);
+        await writeConfig(paths.config, { ...config, enrollment });
+        log('coordinator box key: signature by the pinned signing key verified and stored');
+      }
       const client = new CoordinatorClient(url, enrollment.agentId, identity, env.fetch, retry);
       log(
         `agent ${enrollment.agentId}: answering ${client.baseUrl} with ${teachers.description}; local cap ε ≤ ${config.cap.epsilon} at δ = ${config.cap.delta}`,

@@ -1,4 +1,5 @@
 import { base64ToBytes, publicKeyFingerprint } from '@concord/crypto';
+import { verifyBoxKeyStatement } from '@concord/protocol';
 import { Command } from 'commander';
 import { AuditLog } from '../store/audit-log';
 import { readConfig } from '../store/config';
@@ -35,6 +36,16 @@ export function statusCommand(env: CliEnvironment): Command {
           env,
           `coordinator fingerprint: ${publicKeyFingerprint(base64ToBytes(e.coordinatorSigningPublicKey, 'coordinatorSigningPublicKey', 32))}`,
         );
+        const boxKeyStatus =
+          e.coordinatorBoxKeySignature === undefined
+            ? 'not yet signed (enrolled before signed box keys; the next `run` fetches and verifies it)'
+            : verifyBoxKeyStatement(
+                  { coordinatorSigningPublicKey: e.coordinatorSigningPublicKey, boxPublicKey: e.coordinatorBoxPublicKey },
+                  e.coordinatorBoxKeySignature,
+                )
+              ? 'signed by the pinned signing key'
+              : 'signature DOES NOT VERIFY: `run` will refuse to seal anything';
+        line(env, `coordinator box key: ${e.coordinatorBoxPublicKey} (${boxKeyStatus})`);
         line(env, `teachers declared at enrollment: ${e.teachers ?? 'none'}`);
       }
       const source = teacherSourceFromFlags(options) ?? config.teachers;

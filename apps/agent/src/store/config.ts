@@ -17,6 +17,12 @@ export interface Enrollment {
   coordinatorSigningPublicKey: string;
   /** base64 X25519: answers are sealed to this key. */
   coordinatorBoxPublicKey: string;
+  /**
+   * base64: the coordinator signing key's signature of the box key statement (libs/protocol
+   * box-key.ts), checked before every use. Absent in configurations written before box keys were
+   * signed: `run` then fetches the box key again and keeps it only if its signature verifies.
+   */
+  coordinatorBoxKeySignature?: string;
   /** k declared at enrollment, if any. */
   teachers: number | null;
   enrolledAt: string;

@@ -33,7 +33,7 @@ import { EnrollmentService } from './enrollment.service';
       inject: [APP_CONFIG, LedgerService],
       useFactory: async (config: AppConfig, ledger: LedgerService): Promise<CoordinatorKeys> => {
         const { keyPair, created } = await loadOrCreateBoxKey(config.boxKeyFile);
-        const keys = new CoordinatorKeys(ledger.publicKey.publicKey, keyPair);
+        const keys = new CoordinatorKeys(ledger.publicKey.publicKey, keyPair, (bytes) => ledger.publicKey.signBytes(bytes));
         new Logger('CoordinatorKeys').log(`${created ? 'created' : 'loaded'} box key ${keys.boxPublicKeyBase64} (${config.boxKeyFile})`);
         return keys;
       },

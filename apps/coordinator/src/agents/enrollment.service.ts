@@ -96,6 +96,7 @@ export class EnrollmentService {
           agentId: outcome.agent.id,
           institutionId: outcome.agent.institutionId,
           coordinatorBoxPublicKey: this.keys.boxPublicKeyBase64,
+          coordinatorBoxKeySignature: this.keys.boxKeySignature,
           coordinatorSigningPublicKey: this.keys.signingPublicKeyBase64,
         };
       case 'token_unknown':

@@ -81,6 +81,14 @@ export class CoordinatorIdentityDto {
   @ApiProperty({ description: 'SHA-256 of the raw signing key, hex: check it out of band before enrolling.' })
   signingKeyFingerprint!: string;
   @ApiProperty({ description: 'X25519 key to which agents seal their answers, base64.' }) boxPublicKey!: string;
+  @ApiProperty({
+    example: 'QVm0FzEJ8vvKw5wBx3fW+ocsWnVliqIaVEuRc2SDZC3HqQh3ImclJerM4b3lnYDaqcBuaApN4mmpPT61WRM5Mg==',
+    description:
+      'Ed25519 signature (base64, 64 bytes) by signingPublicKey of the box key statement "concord-box-key-v1\\n" ‖ canonical JSON ' +
+      '{protocolVersion, coordinatorSigningPublicKey, boxPublicKey, boxKeyId} (libs/protocol box-key.ts). Agents verify it against ' +
+      'the signing key they pinned and seal nothing to a box key whose statement does not verify.',
+  })
+  boxKeySignature!: string;
 }
 
 export class InstitutionSummaryDto {

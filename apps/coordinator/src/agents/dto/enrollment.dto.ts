@@ -108,5 +108,12 @@ export class EnrollmentResponseDto {
   @ApiProperty({ format: 'uuid', description: 'Send it as x-concord-agent on every signed request.' }) agentId!: string;
   @ApiProperty({ format: 'uuid' }) institutionId!: string;
   @ApiProperty({ description: 'X25519 key to which the agent seals its answers, base64.' }) coordinatorBoxPublicKey!: string;
+  @ApiProperty({
+    example: 'QVm0FzEJ8vvKw5wBx3fW+ocsWnVliqIaVEuRc2SDZC3HqQh3ImclJerM4b3lnYDaqcBuaApN4mmpPT61WRM5Mg==',
+    description:
+      'Ed25519 signature (base64, 64 bytes) by coordinatorSigningPublicKey of the concord-box-key-v1 statement for ' +
+      'coordinatorBoxPublicKey (libs/protocol box-key.ts); the agent verifies it before storing the box key.',
+  })
+  coordinatorBoxKeySignature!: string;
   @ApiProperty({ description: "The coordinator's Ed25519 key (the ledger key), base64." }) coordinatorSigningPublicKey!: string;
 }
