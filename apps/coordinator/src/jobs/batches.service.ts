@@ -13,7 +13,7 @@ import type { AuthenticatedAgent } from '../agents/agent-authenticator';
 import { COORDINATOR_KEYS, type CoordinatorKeys } from '../agents/coordinator-keys';
 import { aggregateBatch } from '../aggregation/aggregate';
 import { InvalidInputException, ProblemException } from '../common/problem';
-import { LedgerService } from '../ledger/ledger.service';
+import { type BatchReleaser, LedgerService, releaseWith } from '../ledger/ledger.service';
 import type { TransactionScope } from '../ledger/ledger.repository';
 import { TasksRepository } from '../tasks/tasks.repository';
 import type { BatchEntity } from './entities/batch.entity';
@@ -28,6 +28,34 @@ const NONCE = /^[A-Za-z0-9_-]{16,128}$/;
 export type AggregationResult = 'released' | 'waiting' | 'retried' | 'failed' | 'skipped';
 
 /**
+ * How long a batch lease lasts unless renewed: at most this long does a batch wait for another
+ * process after the coordinator aggregating it died.
+ */
+export const BATCH_LEASE_MS = 5_000;
+/** The owner renews its lease this often while it aggregates (a few renewals fit in one lease). */
+const LEASE_RENEW_MS = 1_500;
+
+/** A lease this process holds on a batch, renewed in the background. */
+interface BatchLease {
+  /** Another process took the batch after the lease lapsed (this one stalled): stop, it is theirs. */
+  lost: boolean;
+  stop(): void;
+}
+
+/** One charged batch's release, as the batched releaser writes it. */
+interface ReleaseItem {
+  jobId: string;
+  batch: BatchEntity;
+  result: ReturnType<typeof aggregateBatch>;
+  event: unknown;
+}
+
+interface Released {
+  /** The release completed the job. */
+  completed: boolean;
+}
+
+/**
  * The batch protocol on the coordinator's side: hands agents their next batch, accepts sealed
  * answers (validated before anything is stored), and aggregates a batch once every active
  * participant answered or its deadline passed — noise, then `chargeAndRelease`, so labels exist
@@ -37,6 +65,8 @@ export type AggregationResult = 'released' | 'waiting' | 'retried' | 'failed' | 
 export class BatchesService {
   private readonly logger = new Logger('Batches');
   private readonly inFlight = new Set<string>();
+  /** Batches asked about while in flight here: looked at again once the running attempt ends. */
+  private readonly recheck = new Set<string>();
   /** This process, as the owner of batch leases. */
   private readonly replicaId = randomUUID();
 
@@ -157,59 +187,111 @@ export class BatchesService {
    * with at least `minTeachers` teachers present. A participant whose budget would be exceeded is
    * stopped for the job and the batch is aggregated again without it (fresh noise; nothing of the
    * first draw was released).
+   *
+   * Across processes the batch is held under a short lease (`BATCH_LEASE_MS`), taken only when the
+   * batch is due and renewed while the aggregation runs: a coordinator that dies mid-aggregation
+   * leaves a lease that lapses within seconds, and the sweeper of any process (or of the restarted
+   * one) then takes the batch. Should a stalled owner's lease lapse and another take the batch, the
+   * ledger still charges each (job, batch, institution) once and the release requires the batch
+   * still open, so nothing is charged or released twice.
    */
   async tryAggregate(batchId: string): Promise<AggregationResult> {
-    if (this.inFlight.has(batchId)) return 'skipped';
-    this.inFlight.add(batchId);
-    // Across replicas the batch is claimed in Postgres; in this process, inFlight avoids asking twice.
-    if (!(await this.jobs.claimBatch(batchId, this.replicaId).catch(() => false))) {
-      this.inFlight.delete(batchId);
+    if (this.inFlight.has(batchId)) {
+      // Looked at again when the running attempt ends: this call may bring the answer it lacked.
+      this.recheck.add(batchId);
       return 'skipped';
     }
+    this.inFlight.add(batchId);
+    let lease: BatchLease | undefined;
+    let result: AggregationResult = 'skipped';
     try {
-      for (let round = 0; round < 1000; round++) {
-        const batch = await this.jobs.findBatch(batchId);
-        if (!batch || batch.status !== 'open') return 'skipped';
-        const job = await this.jobs.findJob(batch.jobId);
-        if (!job || job.status !== 'running') return 'skipped';
-        const active = (await this.jobs.participants(job.id)).filter((p) => p.status === 'active');
-        const activeIds = new Set(active.map((p) => p.institutionId));
-        const subs = (await this.jobs.submissions(batch.id, batch.attempt)).filter((s) => activeIds.has(s.institutionId));
-        const allIn = active.length > 0 && subs.length === active.length;
-        const pastDeadline = Date.now() >= batch.deadlineAt.getTime();
-        if (!allIn && !pastDeadline) return 'waiting';
-        const teachers = subs.reduce((a, s) => a + s.teachers, 0);
-        if (active.length === 0 || teachers < job.minTeachers) {
-          if (active.length > 0 && !allIn && !pastDeadline) return 'waiting';
-          if (active.length === 0 || allIn || batch.attempt >= MAX_BATCH_ATTEMPTS) {
-            const reason =
-              active.length === 0
-                ? 'every participant’s budget is exhausted'
-                : `batch ${batch.seq}: ${teachers} teachers answered, fewer than the ${job.minTeachers} required`;
-            await this.failJob(job.id, reason);
-            return 'failed';
-          }
-          await this.jobs.retryBatch(batch, job.batchDeadlineMs);
-          this.logger.warn(
-            { jobId: job.id, batch: batch.seq, teachers },
-            'batch retried: too few teachers by the deadline (nothing charged)',
-          );
-          return 'retried';
-        }
-        const outcome = await this.aggregateAndCharge(job, batch, subs);
-        if (outcome.status === 'charged') {
-          if ((await this.jobs.findJob(job.id))?.status === 'completed') await this.dataDependent.publish(job.id);
-          return 'released';
-        }
-        const stopped = outcome.refusals.map((r) => r.institutionId);
-        await this.jobs.markExhausted(job.id, stopped);
-        this.logger.warn({ jobId: job.id, batch: batch.seq, stopped }, 'participants stopped: their budget cannot pay for the batch');
-      }
-      return 'waiting';
+      if (!(await this.jobs.claimBatch(batchId, this.replicaId, BATCH_LEASE_MS).catch(() => false))) return result;
+      lease = this.holdLease(batchId);
+      result = await this.aggregateLeased(batchId, lease);
+      return result;
     } finally {
-      await this.jobs.releaseBatchLease(batchId, this.replicaId).catch(() => undefined);
+      if (lease) {
+        lease.stop();
+        await this.jobs.releaseBatchLease(batchId, this.replicaId).catch(() => undefined);
+      }
       this.inFlight.delete(batchId);
+      if (this.recheck.delete(batchId) && (result === 'skipped' || result === 'waiting')) this.kick(batchId);
     }
+  }
+
+  /** Renews the lease every `LEASE_RENEW_MS` until stopped; `lost` once another process has taken it. */
+  private holdLease(batchId: string): BatchLease {
+    let stopped = false;
+    let renewing = false;
+    const lease: BatchLease = {
+      lost: false,
+      stop: () => {
+        stopped = true;
+        clearInterval(timer);
+      },
+    };
+    const timer = setInterval(() => {
+      if (renewing || stopped) return;
+      renewing = true;
+      this.jobs
+        .renewBatchLease(batchId, this.replicaId, BATCH_LEASE_MS)
+        .then(
+          (held) => {
+            if (held || stopped || lease.lost) return;
+            lease.lost = true;
+            this.logger.warn({ batchId }, 'batch lease lapsed and was taken by another process');
+          },
+          (err: unknown) => this.logger.warn({ err, batchId }, 'batch lease renewal failed'),
+        )
+        .finally(() => (renewing = false));
+    }, LEASE_RENEW_MS);
+    timer.unref();
+    return lease;
+  }
+
+  private async aggregateLeased(batchId: string, lease: BatchLease): Promise<AggregationResult> {
+    for (let round = 0; round < 1000; round++) {
+      if (lease.lost) return 'skipped';
+      const batch = await this.jobs.findBatch(batchId);
+      if (!batch || batch.status !== 'open') return 'skipped';
+      const job = await this.jobs.findJob(batch.jobId);
+      if (!job || job.status !== 'running') return 'skipped';
+      const active = (await this.jobs.participants(job.id)).filter((p) => p.status === 'active');
+      const activeIds = new Set(active.map((p) => p.institutionId));
+      const subs = (await this.jobs.submissions(batch.id, batch.attempt)).filter((s) => activeIds.has(s.institutionId));
+      const allIn = active.length > 0 && subs.length === active.length;
+      const pastDeadline = Date.now() >= batch.deadlineAt.getTime();
+      if (!allIn && !pastDeadline) return 'waiting';
+      const teachers = subs.reduce((a, s) => a + s.teachers, 0);
+      if (active.length === 0 || teachers < job.minTeachers) {
+        if (active.length > 0 && !allIn && !pastDeadline) return 'waiting';
+        if (active.length === 0 || allIn || batch.attempt >= MAX_BATCH_ATTEMPTS) {
+          const reason =
+            active.length === 0
+              ? 'every participant’s budget is exhausted'
+              : `batch ${batch.seq}: ${teachers} teachers answered, fewer than the ${job.minTeachers} required`;
+          await this.failJob(job.id, reason);
+          return 'failed';
+        }
+        await this.jobs.retryBatch(batch, job.batchDeadlineMs);
+        this.logger.warn(
+          { jobId: job.id, batch: batch.seq, teachers },
+          'batch retried: too few teachers by the deadline (nothing charged)',
+        );
+        return 'retried';
+      }
+      if (lease.lost) return 'skipped';
+      const outcome = await this.aggregateAndCharge(job, batch, subs);
+      if (outcome.status === 'charged') {
+        const completed = outcome.replayed ? (await this.jobs.findJob(job.id))?.status === 'completed' : outcome.released.completed;
+        if (completed) await this.dataDependent.publish(job.id);
+        return 'released';
+      }
+      const stopped = outcome.refusals.map((r) => r.institutionId);
+      await this.jobs.markExhausted(job.id, stopped);
+      this.logger.warn({ jobId: job.id, batch: batch.seq, stopped }, 'participants stopped: their budget cannot pay for the batch');
+    }
+    return 'waiting';
   }
 
   private async aggregateAndCharge(job: JobRow, batch: BatchEntity, subs: SubmissionRow[]) {
@@ -224,52 +306,96 @@ export class BatchesService {
       jobId: job.id,
       batchId: `batch-${batch.seq}`,
       charges: subs.map((s) => ({ institutionId: s.institutionId, event })),
-      release: (scope) => this.release(scope, job.id, batch, result, event),
+      release: releaseWith(this.releaser, { jobId: job.id, batch, result, event }),
     });
   }
 
-  /** Runs inside the charge transaction: labels, batch state and job progress commit with the charge or not at all. */
-  private async release(
-    scope: TransactionScope,
-    jobId: string,
-    batch: BatchEntity,
-    result: ReturnType<typeof aggregateBatch>,
-    event: unknown,
-  ): Promise<void> {
-    const job = await this.jobs.findJob(jobId, scope, true);
-    if (!job || job.status !== 'running') throw new Error(`job ${jobId} is no longer running`);
-    const updated = await scope.query(
-      `WITH released AS (
-         UPDATE batches SET status = 'released', released_at = now(), answered = $3, event = $4::jsonb
-          WHERE id = $1 AND attempt = $2 AND status = 'open' RETURNING id)
-       SELECT id FROM released`,
-      [batch.id, batch.attempt, result.answered, JSON.stringify(event)],
+  /**
+   * Writes the releases of every batch charged in one ledger group, inside the charge transaction:
+   * labels, batch state and job progress commit with the charges or not at all. A failure (a job no
+   * longer running, a batch no longer open) throws; the ledger then runs each call alone, so the
+   * failure is that call's only.
+   */
+  private readonly releaser: BatchReleaser<ReleaseItem, Released> = {
+    releaseAll: async (scope, items) => {
+      // Rounds in which every job appears at most once (a job has one open batch, so normally a
+      // single round): each job's releases are applied in arrival order, as one at a time would.
+      const rounds: number[][] = [];
+      const perJob = new Map<string, number>();
+      items.forEach((item, i) => {
+        const r = perJob.get(item.jobId) ?? 0;
+        perJob.set(item.jobId, r + 1);
+        (rounds[r] ??= []).push(i);
+      });
+      const results: Released[] = new Array<Released>(items.length);
+      for (const round of rounds) {
+        const released = await this.releaseRound(
+          scope,
+          round.map((i) => items[i]),
+        );
+        round.forEach((i, k) => (results[i] = released[k]));
+      }
+      return results;
+    },
+  };
+
+  /** Releases batches of distinct jobs: a fixed number of statements, however many batches. */
+  private async releaseRound(scope: TransactionScope, items: readonly ReleaseItem[]): Promise<Released[]> {
+    const jobIds = items.map((r) => r.jobId);
+    // Job rows locked in one order (by id), whatever the order of the calls.
+    const locked = await scope.query<{ id: string; status: string }>(
+      `SELECT id, status FROM jobs WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE`,
+      [jobIds],
     );
-    if (updated.length !== 1) throw new Error(`batch ${batch.id} is no longer open`);
-    await scope.query(
-      `INSERT INTO released_labels (job_id, query_index, batch_id, answered, label, soft)
-       SELECT $1, q, $2, a, l, CASE WHEN s = 'null'::jsonb THEN NULL ELSE ARRAY(SELECT jsonb_array_elements_text(s)::float8) END
-         FROM unnest($3::int[], $4::boolean[], $5::int[], $6::jsonb[]) AS t(q, a, l, s)`,
+    const running = new Set(locked.filter((j) => j.status === 'running').map((j) => j.id));
+    const stopped = jobIds.find((id) => !running.has(id));
+    if (stopped) throw new Error(`job ${stopped} is no longer running`);
+    const labels = items.flatMap((r) =>
+      r.result.labels.map((l, k) => ({ jobId: r.jobId, batchId: r.batch.id, query: r.batch.queryIndices[k], l })),
+    );
+    const released = await scope.query<{ id: string }>(
+      `WITH released AS (
+         UPDATE batches b SET status = 'released', released_at = now(), answered = t.answered, event = t.event
+           FROM unnest($1::uuid[], $2::int[], $3::int[], $4::jsonb[]) AS t(id, attempt, answered, event)
+          WHERE b.id = t.id AND b.attempt = t.attempt AND b.status = 'open' RETURNING b.id),
+       labelled AS (
+         INSERT INTO released_labels (job_id, query_index, batch_id, answered, label, soft)
+         SELECT j, q, bid, a, l, CASE WHEN s = 'null'::jsonb THEN NULL ELSE ARRAY(SELECT jsonb_array_elements_text(s)::float8) END
+           FROM unnest($5::uuid[], $6::int[], $7::uuid[], $8::boolean[], $9::int[], $10::jsonb[]) AS t(j, q, bid, a, l, s)
+          WHERE bid IN (SELECT id FROM released))
+       SELECT id FROM released`,
       [
-        jobId,
-        batch.id,
-        batch.queryIndices,
-        result.labels.map((l) => l.answered),
-        result.labels.map((l) => l.label),
-        result.labels.map((l) => JSON.stringify(l.soft)),
+        items.map((r) => r.batch.id),
+        items.map((r) => r.batch.attempt),
+        items.map((r) => r.result.answered),
+        items.map((r) => JSON.stringify(r.event)),
+        labels.map((x) => x.jobId),
+        labels.map((x) => x.query),
+        labels.map((x) => x.batchId),
+        labels.map((x) => x.l.answered),
+        labels.map((x) => x.l.label),
+        labels.map((x) => JSON.stringify(x.l.soft)),
       ],
     );
-    await scope.query(`UPDATE jobs SET released = released + $2, answered = answered + $3 WHERE id = $1`, [
-      jobId,
-      batch.queryIndices.length,
-      result.answered,
-    ]);
-    const next = await this.jobs.openNextBatch(scope, job);
-    if (!next && job.released + batch.queryIndices.length >= job.queries) {
-      await this.jobs.setJobStatus(scope, jobId, ['running'], 'completed');
+    const releasedIds = new Set(released.map((r) => r.id));
+    const closed = items.find((r) => !releasedIds.has(r.batch.id));
+    if (closed) throw new Error(`batch ${closed.batch.id} is no longer open`);
+    const progressed = await scope.query<{ id: string; released: number; queries: number }>(
+      `WITH progressed AS (
+         UPDATE jobs j SET released = j.released + t.released, answered = j.answered + t.answered
+           FROM unnest($1::uuid[], $2::int[], $3::int[]) AS t(id, released, answered)
+          WHERE j.id = t.id RETURNING j.id, j.released, j.queries)
+       SELECT id, released, queries FROM progressed`,
+      [jobIds, items.map((r) => r.batch.queryIndices.length), items.map((r) => r.result.answered)],
+    );
+    const opened = await this.jobs.openNextBatches(scope, jobIds);
+    const completed = new Set(progressed.filter((j) => !opened.has(j.id) && j.released >= j.queries).map((j) => j.id));
+    for (const jobId of completed) await this.jobs.setJobStatus(scope, jobId, ['running'], 'completed');
+    if (completed.size > 0) {
       // The student is queued in the same transaction: a completed job always gets one.
-      await scope.query(`INSERT INTO students (job_id) VALUES ($1) ON CONFLICT DO NOTHING`, [jobId]);
+      await scope.query(`INSERT INTO students (job_id) SELECT unnest($1::uuid[]) ON CONFLICT DO NOTHING`, [[...completed]]);
     }
+    return items.map((r) => ({ completed: completed.has(r.jobId) }));
   }
 
   private async failJob(jobId: string, reason: string): Promise<void> {
