@@ -3,10 +3,19 @@
  * (DATABASE_URL, default the local server; a fresh database is created and dropped).
  *
  * - Crash consistency: a job runs while the coordinator process is killed with SIGKILL at 20
- *   moments — random ones, and some right after the last answer of a batch, when the charge
- *   transaction runs — and restarted each time; the job must resume and finish, the ledger verify,
- *   every released batch carry exactly one charge per institution that answered it, and no label
- *   exist without its batch's charges.
+ *   moments and restarted each time; the job must resume and finish, the ledger verify, every
+ *   released batch carry exactly one charge per institution that answered it, and no label exist
+ *   without its batch's charges. Three of the kills are aimed inside the charge transaction, and
+ *   proven to land there: the script watches Postgres' lock table for the coordinator's backend in
+ *   a charge transaction (scripts/lib/charge-transaction-watch.ts) and kills at that moment — with
+ *   the budget rows locked, after the ledger append, during the release step — then reads from the
+ *   commit log that the transaction was aborted, and after the job checks that the batch was
+ *   charged again, once per institution, by a transaction that began after the kill. Every other
+ *   kill also checks the lock table just before it, and counts if it cut a charge transaction off.
+ *   `kills_inside_charge_tx` must be at least 1. The other kills come at random while the
+ *   coordinator serves an agent's request, but not during an aggregation: a kill there leaves the
+ *   batch's 60-second lease behind (its owner is gone, and nobody else may take it before it
+ *   expires), so the job waits that long — about a minute for each aimed kill.
  * - Hostile input: 10,000 requests that are all invalid (unknown fields, wrong types, malformed
  *   JSON, wrong content types, forged agent signatures): no 5xx, and table checksums unchanged.
  * - RBAC: every documented route × {anonymous, admin, compliance, agent} against the declared table.
@@ -14,20 +23,32 @@
  * Bounded in time; prints one JSON line and exits non-zero if any promise is broken.
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { Client } from 'pg';
 import { TestAgent } from '../test/support/agent-client';
 import { ALL, MATRIX } from '../test/support/rbac-matrix';
 import { AUDITED_TABLES, tableChecksum } from '../test/support/table-checksum';
-import { bearerApi, freePort, waitForHealth } from './lib/local-server';
+import { CHARGE_STAGES, type ChargeStage, ChargeTransactionWatch, type ChargeTransaction } from './lib/charge-transaction-watch';
+import {
+  BUILT_COORDINATOR as MAIN,
+  bearerApi,
+  coordinatorCli as CLI,
+  createApiKey,
+  freePort,
+  sigkill,
+  startBuiltCoordinator,
+  waitForHealth,
+} from './lib/local-server';
+import { createScratchDatabase } from './lib/scratch-database';
 
-const ROOT = resolve(__dirname, '..');
-const MAIN = join(ROOT, 'dist', 'apps', 'coordinator', 'src', 'main.js');
-const CLI = (name: string): string => join(ROOT, 'dist', 'apps', 'coordinator', 'src', 'cli', `${name}.js`);
 const KILLS = 20;
+/** Kills aimed inside the charge transaction, one per stage in CHARGE_STAGES order. */
+const CHARGE_TX_KILLS = 3;
+/** Batches whose charge transaction may slip past the watch before an aimed kill falls back to a plain one. */
+const CHARGE_TX_MISSES = 30;
 const FUZZ_REQUESTS = 10_000;
 const DEADLINE_MS = 8 * 60_000;
 
@@ -36,44 +57,49 @@ const say = (m: string): void => void process.stderr.write(`[reliability ${((Dat
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 async function main(): Promise<void> {
-  const server = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-  const name = `concord_rel_${randomBytes(4).toString('hex')}`;
-  const adminDb = new Client({ connectionString: server });
-  await adminDb.connect();
-  await adminDb.query(`CREATE DATABASE "${name}"`);
-  await adminDb.end();
-  const dbUrl = Object.assign(new URL(server), { pathname: `/${name}` }).toString();
+  const db = await createScratchDatabase(process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres', 'concord_rel');
+  const dbUrl = db.url;
   const dataDir = mkdtempSync(join(tmpdir(), 'concord-rel-'));
   const env = { ...process.env, DATABASE_URL: dbUrl, CONCORD_DATA_DIR: dataDir, LOG_LEVEL: 'error', CONCORD_RATE_LIMIT_RPS: '0' };
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   let coordinator: ChildProcess | undefined;
   const sql = new Client({ connectionString: dbUrl });
+  // Its own connection: it polls pg_locks while the agents' requests go on.
+  const watchSql = new Client({ connectionString: dbUrl });
+  const watch = new ChargeTransactionWatch(watchSql);
 
   const startCoordinator = async (): Promise<void> => {
-    coordinator = spawn(process.execPath, [MAIN], {
-      env: { ...env, PORT: String(port), HOST: '127.0.0.1' },
-      stdio: ['ignore', 'ignore', 'ignore'],
-    });
-    await waitForHealth(url, 30_000, 50);
+    coordinator = await startBuiltCoordinator(env, port);
   };
-  const kill = async (): Promise<void> => {
-    const c = coordinator!;
-    const exited = new Promise((r) => c.once('exit', r));
-    c.kill('SIGKILL');
-    await exited;
+  /** Charge transactions that a kill cut off (proven by their abort): the stage each was seen at. */
+  const insideKills: ChargeStage[] = [];
+  /**
+   * SIGKILL. `caught` is a charge transaction seen running just before; otherwise the lock table is
+   * read once more right before the kill. Any of them that Postgres then aborted was cut off by it.
+   */
+  const kill = async (caught?: ChargeTransaction): Promise<'aborted' | 'committed' | 'none'> => {
+    const running = caught ? [caught] : await watch.running();
+    await sigkill(coordinator!);
+    let result: 'aborted' | 'committed' | 'none' = 'none';
+    for (const tx of running) {
+      const outcome = await watch.outcome(tx);
+      if (outcome === 'aborted') {
+        insideKills.push(tx.stage);
+        result = 'aborted';
+        break;
+      }
+      if (outcome === 'committed') result = 'committed';
+    }
+    return result;
   };
 
   try {
-    const run = spawnSync(process.execPath, [CLI('admin-create-key'), '--role', 'admin'], { env, encoding: 'utf8' });
-    if (run.status !== 0) throw new Error(`admin:create-key: ${run.stderr}`);
-    const admin = run.stdout.trim().split('\n').pop()!;
-    const compliance = spawnSync(process.execPath, [CLI('admin-create-key'), '--role', 'compliance'], { env, encoding: 'utf8' })
-      .stdout.trim()
-      .split('\n')
-      .pop()!;
+    const admin = createApiKey(env, 'admin');
+    const compliance = createApiKey(env, 'compliance');
     await startCoordinator();
     await sql.connect();
+    await watchSql.connect();
     const api = bearerApi(url, admin);
 
     // --- crash consistency -------------------------------------------------------------------
@@ -104,6 +130,13 @@ async function main(): Promise<void> {
     await api('POST', `/jobs/${job.id}/start`);
     let kills = 0;
     let nextKill = Date.now() + 100 + Math.random() * 600;
+    let lastBatchAt = Date.now();
+    let lastAnswerAt = 0;
+    let chargeTxMisses = 0;
+    /** Aimed kills that cut a charge transaction off: the batch and when, to check its charges after the job. */
+    const aimedHits: { seq: number; killedAt: Date }[] = [];
+    /** The agents whose answer each batch attempt has accepted: the last one starts its aggregation. */
+    const answered = new Map<string, Set<number>>();
     for (;;) {
       if (Date.now() - started > DEADLINE_MS) throw new Error('crash-consistency phase ran out of time');
       let status = 'unknown';
@@ -117,15 +150,34 @@ async function main(): Promise<void> {
         try {
           const batch = await agent.nextBatch();
           if (!batch) continue;
-          await agent.answer(
+          lastBatchAt = Date.now();
+          const res = await agent.answer(
             batch,
             5,
             batch.queries.map((q) => [0, 1, 2].map((c) => (c === q.features[0] ? 5 : 0))),
           );
-          // Every third kill lands right after a batch's last answer: inside the aggregation and charge.
-          if (i === agents.length - 1 && kills < KILLS && kills % 3 === 2) {
-            await sleep(Math.random() * 40);
-            await kill();
+          lastAnswerAt = Date.now();
+          if (res.status !== 202) continue;
+          const key = `${batch.batchId}/${batch.attempt}`;
+          const got = (answered.get(key) ?? new Set<number>()).add(i);
+          answered.set(key, got);
+          if (got.size < agents.length) continue;
+          // That was the batch's last answer: the coordinator aggregates and charges it now. Aimed
+          // kill number a (a = 0, 1, 2), once at least 6a + 2 kills are done, waits for the charge
+          // transaction to be at CHARGE_STAGES[a] and kills it there; a batch whose transaction slips
+          // past that stage is let go, and the next one is tried.
+          const aimed = aimedHits.length;
+          if (kills < KILLS && aimed < CHARGE_TX_KILLS && kills >= 6 * aimed + 2 && chargeTxMisses < CHARGE_TX_MISSES) {
+            const tx = await watch.waitFor(CHARGE_STAGES[aimed], 3_000);
+            if (!tx) {
+              chargeTxMisses++;
+              continue;
+            }
+            const killedAt = new Date();
+            const outcome = await kill(tx);
+            say(`aimed kill ${aimed + 1}: batch ${batch.seq}, charge transaction ${tx.xid} at ${tx.stage}: ${outcome}`);
+            if (outcome === 'aborted') aimedHits.push({ seq: batch.seq, killedAt });
+            else chargeTxMisses++;
             kills++;
             await startCoordinator();
             nextKill = Date.now() + 100 + Math.random() * 600;
@@ -134,16 +186,54 @@ async function main(): Promise<void> {
           // the coordinator is down or restarting: try again
         }
       }
-      if (kills < KILLS && Date.now() >= nextKill) {
-        await kill();
-        kills++;
-        await startCoordinator();
-        nextKill = Date.now() + 100 + Math.random() * 600;
+      // The other kills come at random, while the coordinator serves an agent's request for its next
+      // batch — but never during an aggregation: every accepted answer makes the coordinator claim its
+      // batch with a 60-second lease while it checks whether the batch is complete, and a kill then
+      // leaves the lease behind, so the job would wait a minute (the aimed kills do that on purpose).
+      // So the script first waits for a quiet moment: no open batch leased or complete, twice, 30 ms
+      // apart, at least 100 ms after the last answer. Slots are kept for the aimed kills to come.
+      const reserved = chargeTxMisses < CHARGE_TX_MISSES ? CHARGE_TX_KILLS - aimedHits.length : 0;
+      if (kills < KILLS - reserved && Date.now() >= nextKill && Date.now() - lastBatchAt < 2_000) {
+        const busy = async (): Promise<boolean> =>
+          (
+            await sql.query(
+              `SELECT 1 FROM batches b WHERE b.job_id = $1 AND b.status = 'open' AND (b.lease_until IS NOT NULL
+                  OR (SELECT count(*) FROM submissions s WHERE s.batch_id = b.id AND s.attempt = b.attempt) >= $2)`,
+              [job.id, agents.length],
+            )
+          ).rows.length > 0;
+        await sleep(Math.max(0, lastAnswerAt + 100 - Date.now()));
+        for (const until = Date.now() + 2_000; Date.now() < until; await sleep(30)) {
+          if (await busy()) continue;
+          await sleep(30);
+          if (await busy()) continue;
+          const inFlight = agents[kills % agents.length].nextBatch().catch(() => null);
+          await sleep(Math.random() * 10);
+          await kill();
+          await inFlight;
+          kills++;
+          await startCoordinator();
+          nextKill = Date.now() + 100 + Math.random() * 600;
+          break;
+        }
       }
       await sleep(20);
     }
     const final = await api('GET', `/jobs/${job.id}`);
-    say(`job ${final.status} after ${kills} SIGKILL restarts: ${final.released}/${final.queries} released`);
+    say(
+      `job ${final.status} after ${kills} SIGKILL restarts: ${final.released}/${final.queries} released; ` +
+        `${insideKills.length} kills inside a charge transaction (${aimedHits.length} aimed, ${chargeTxMisses} missed)`,
+    );
+    // Each batch whose charge transaction an aimed kill cut off: charged again afterwards, once per institution.
+    let chargeTxKillsUnconfirmed = 0;
+    for (const hit of aimedHits) {
+      const { rows } = await sql.query<{ charges: string; before: string }>(
+        `SELECT count(*) AS charges, count(*) FILTER (WHERE created_at <= $3) AS before FROM ledger_entries
+          WHERE kind = 'charge' AND job_id = $1::text AND batch_id = $2`,
+        [job.id, `batch-${hit.seq}`, hit.killedAt],
+      );
+      if (Number(rows[0].charges) !== agents.length || Number(rows[0].before) !== 0) chargeTxKillsUnconfirmed++;
+    }
     const uncharged = await sql.query(
       `SELECT b.seq FROM batches b WHERE b.job_id = $1 AND b.status = 'released'
           AND (SELECT count(*) FROM ledger_entries e WHERE e.kind = 'charge' AND e.job_id = $1::text AND e.batch_id = 'batch-' || b.seq)
@@ -334,6 +424,9 @@ async function main(): Promise<void> {
 
     const result = {
       kill_restarts: kills,
+      kills_inside_charge_tx: insideKills.length,
+      kills_inside_charge_tx_by_stage: Object.fromEntries(CHARGE_STAGES.map((st) => [st, insideKills.filter((k) => k === st).length])),
+      charge_tx_kills_unconfirmed: chargeTxKillsUnconfirmed,
       ledger_verified: ledgerVerified,
       uncharged_releases: uncharged.rowCount ?? 0,
       double_charges: doubles.rowCount ?? 0,
@@ -352,6 +445,8 @@ async function main(): Promise<void> {
     process.stdout.write(`${JSON.stringify(result)}\n`);
     const ok =
       result.kill_restarts === KILLS &&
+      result.kills_inside_charge_tx >= 1 &&
+      result.charge_tx_kills_unconfirmed === 0 &&
       result.ledger_verified &&
       result.uncharged_releases === 0 &&
       result.double_charges === 0 &&
@@ -366,11 +461,9 @@ async function main(): Promise<void> {
   } finally {
     coordinator?.kill('SIGKILL');
     await sql.end().catch(() => undefined);
+    await watchSql.end().catch(() => undefined);
     rmSync(dataDir, { recursive: true, force: true });
-    const cleanup = new Client({ connectionString: server });
-    await cleanup.connect();
-    await cleanup.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
-    await cleanup.end();
+    await db.drop();
   }
 }
 

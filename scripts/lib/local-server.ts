@@ -1,4 +1,7 @@
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { join, resolve } from 'node:path';
 
 /** A loopback port that is free now (the OS picks it). */
 export async function freePort(): Promise<number> {
@@ -42,4 +45,48 @@ export function bearerApi(baseUrl: string, key: string): (method: string, path: 
     if (res.status >= 400) throw new Error(`${method} ${path}: ${res.status} ${text}`);
     return text ? JSON.parse(text) : null;
   };
+}
+
+const DIST = resolve(__dirname, '..', '..', 'dist', 'apps', 'coordinator', 'src');
+/** The built coordinator (`npm run build`). */
+export const BUILT_COORDINATOR = join(DIST, 'main.js');
+
+/** A built command-line tool of the coordinator (`admin-create-key`, `ledger-verify`, …). */
+export function coordinatorCli(name: string): string {
+  return join(DIST, 'cli', `${name}.js`);
+}
+
+/** Creates an API key with the built `admin:create-key` in the database of `env`; returns the key. */
+export function createApiKey(env: NodeJS.ProcessEnv, role: 'admin' | 'compliance'): string {
+  const run = spawnSync(process.execPath, [coordinatorCli('admin-create-key'), '--role', role], { env, encoding: 'utf8' });
+  if (run.status !== 0) throw new Error(`admin:create-key --role ${role}: ${run.stderr}`);
+  return run.stdout.trim().split('\n').pop()!;
+}
+
+/** Starts the built coordinator on 127.0.0.1:`port` with `env` and resolves once `/health` answers 200. */
+export async function startBuiltCoordinator(env: NodeJS.ProcessEnv, port: number): Promise<ChildProcess> {
+  if (!existsSync(BUILT_COORDINATOR)) throw new Error(`${BUILT_COORDINATOR} is missing: run \`npm run build\``);
+  const child = spawn(process.execPath, [BUILT_COORDINATOR], {
+    env: { ...env, PORT: String(port), HOST: '127.0.0.1' },
+    stdio: ['ignore', 'ignore', 'ignore'],
+  });
+  const exited = new Promise<never>((_, reject) =>
+    child.once('exit', (code, signal) => reject(new Error(`the coordinator exited during start (${signal ?? code})`))),
+  );
+  exited.catch(() => undefined);
+  try {
+    await Promise.race([waitForHealth(`http://127.0.0.1:${port}`, 30_000, 50), exited]);
+  } catch (err) {
+    child.kill('SIGKILL');
+    throw err;
+  }
+  return child;
+}
+
+/** SIGKILL, and resolves once the process is gone. */
+export async function sigkill(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((r) => child.once('exit', r));
+  child.kill('SIGKILL');
+  await exited;
 }
