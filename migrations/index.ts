@@ -5,6 +5,7 @@ import { Agents1764470300000 } from './1764470300000-Agents';
 import { TasksAndJobs1764470400000 } from './1764470400000-TasksAndJobs';
 import { Students1764470500000 } from './1764470500000-Students';
 import { BatchLeases1764470800000 } from './1764470800000-BatchLeases';
+import { StudentSettings1764471000000 } from './1764471000000-StudentSettings';
 
 /** Every migration, in order. Listed explicitly so that compiled and source runs see the same set. */
 export const MIGRATIONS = [
@@ -15,4 +16,5 @@ export const MIGRATIONS = [
   TasksAndJobs1764470400000,
   Students1764470500000,
   BatchLeases1764470800000,
+  StudentSettings1764471000000,
 ];

@@ -44,6 +44,8 @@ describe('concord-agent train', () => {
       '8',
       '--hidden',
       '8',
+      '--trainer',
+      'threads',
       '--workers',
       '1',
       '--out',
@@ -61,6 +63,58 @@ describe('concord-agent train', () => {
       expect(existsSync(join(out, `teacher-${t}`, 'model.json'))).toBe(true);
       expect(statSync(join(out, `teacher-${t}`, 'weights.bin')).size).toBe((16 * 8 + 8 + 8 * 2 + 2) * 4);
     }
+  });
+
+  it('trains a bank of teachers on a public feature map, records the map, and answers through it', async () => {
+    // A plain PCA map of the 16 pixels (scaled like the teachers' inputs), fitted on "public" rows.
+    const { fitFeatureMap, loadModel, predictProbabilities, selectBackend } = await import('@concord/ml');
+    await selectBackend('cpu');
+    const pub = new Float32Array(40 * 16);
+    for (let i = 0; i < 40; i++) for (let p = 0; p < 16; p++) pub[i * 16 + p] = (p < 8 === (i % 2 === 1) ? 220 : 20) / 255;
+    const map = fitFeatureMap(pub, 16, { components: 3 });
+    const mapFile = join(dir, 'features.json');
+    writeFileSync(mapFile, JSON.stringify(map));
+    const out = join(dir, 'bank');
+    const run = await runAgent([
+      ...['train', '--data', images, '--labels', labels, '--teachers', '3', '--epochs', '30', '--batch-size', '8', '--hidden', '8'],
+      ...['--learning-rate', '0.01', '--features', mapFile, '--holdout', '0', '--out', out],
+    ]);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toMatch(/training 3 teachers in one batched graph/);
+    expect(run.stdout).toMatch(/no local held-out set/);
+    const manifest = JSON.parse(readFileSync(join(out, 'teachers.json'), 'utf8'));
+    expect(manifest.partitionSizes).toEqual([30, 30, 30]);
+    expect(manifest.heldOut).toBe(0);
+    expect(manifest.featureMap).toEqual(map);
+    // Each teacher takes the map's 3 outputs and separates the two classes through it.
+    const model = await loadModel(join(out, 'teacher-0'));
+    expect(model.inputs[0].shape).toEqual([null, 3]);
+    const { applyFeatureMap } = await import('@concord/ml');
+    const probabilities = predictProbabilities(model, applyFeatureMap(map, pub));
+    let correct = 0;
+    for (let i = 0; i < 40; i++) if (probabilities[i * 2 + 1] > 0.5 === (i % 2 === 1)) correct++;
+    expect(correct).toBeGreaterThanOrEqual(38);
+  });
+
+  it('refuses a feature map that does not fit the data, naming the file', async () => {
+    const { fitFeatureMap, selectBackend } = await import('@concord/ml');
+    await selectBackend('cpu');
+    const wrong = join(dir, 'wrong-features.json');
+    writeFileSync(
+      wrong,
+      JSON.stringify(
+        fitFeatureMap(
+          new Float32Array(20 * 9).map((_, i) => (i * 7) % 5),
+          9,
+          { components: 2 },
+        ),
+      ),
+    );
+    const out = join(dir, 'never-bank');
+    const run = await runAgent(['train', '--data', images, '--labels', labels, '--teachers', '2', '--features', wrong, '--out', out]);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/--features .*wrong-features\.json: the feature map takes 9 features, the data has 16/);
+    expect(existsSync(join(out, 'teacher-0'))).toBe(false);
   });
 
   it('refuses a truncated IDX file, naming the file and the bytes missing, and writes no teacher', async () => {

@@ -1,7 +1,11 @@
 import * as tf from '@tensorflow/tfjs';
 import { type Dataset, featureSize } from './data/dataset';
-import { type ModelSpec, buildModel, inputShapeOf } from './models';
-import { argmaxRows, evaluateAccuracy, gatherInputs, predictProbabilities, runTrainingLoop, type TrainingProgress } from './train';
+import { seededPermutation, seededRandom } from './data/prng';
+import { type LinearProjection, type ModelSpec, buildModel, checkProjection, inputShapeOf, setProjection } from './models';
+import { type Augmentation, augmentRows, checkAugmentation } from './semi/augment';
+import { argmaxRows, evaluateAccuracy, gatherInputs, predictProbabilities, type TrainingProgress } from './train';
+
+export type { Augmentation } from './semi/augment';
 
 /**
  * What the coordinator released for some queries of the public pool.
@@ -42,6 +46,17 @@ export interface DistillOptions {
   readonly learningRate?: number;
   readonly seed?: number;
   readonly semiSupervised?: PseudoLabelling;
+  /**
+   * Random flips/shifts of every training row (released and pseudo-labelled), drawn afresh each
+   * time a row is used; the pool rows must then be images (e.g. raw pixels, with a PCA `projection`
+   * inside the model). Pseudo-labels and all metrics use the unaugmented rows.
+   */
+  readonly augment?: Augmentation;
+  /**
+   * The weights of the fixed first layer, required iff `spec` is an MLP with `projection`: the pool
+   * then holds raw inputs and the returned model carries the projection.
+   */
+  readonly projection?: LinearProjection;
   /** Labelled data to evaluate the student on (never used for training). */
   readonly holdout?: Dataset;
   readonly onProgress?: (progress: TrainingProgress) => void;
@@ -92,6 +107,9 @@ function softmaxRow(
  * which equals T_i² · KL(q_i ‖ softmax(z_i / T_i)) up to a constant (the entropy of q_i), i.e. the
  * gradients are those of the KL; T² keeps gradient scale comparable across temperatures (Hinton
  * et al. 2015). Hard and pseudo labels use one-hot q and T = 1.
+ *
+ * One Adam optimizer runs through all epochs (its moment estimates carry over), while the set of
+ * pseudo-labelled rows is refreshed at the start of each epoch.
  */
 export async function distillStudent(options: DistillOptions): Promise<DistillResult> {
   const { pool, released, spec } = options;
@@ -99,6 +117,14 @@ export async function distillStudent(options: DistillOptions): Promise<DistillRe
   const shape = inputShapeOf(spec);
   if (featureSize(shape) !== featureSize(pool.shape)) {
     throw new Error(`student expects examples of shape [${shape.join(', ')}], pool has [${pool.shape.join(', ')}]`);
+  }
+  if (options.augment !== undefined) checkAugmentation(options.augment, featureSize(pool.shape));
+  const projection = options.projection;
+  if (spec.kind === 'mlp' && spec.projection !== undefined) {
+    if (projection === undefined) throw new Error('the student spec has a projection layer: pass its weights as `projection`');
+    checkProjection(spec, projection);
+  } else if (projection !== undefined) {
+    throw new Error('`projection` given, but the student spec has no projection layer');
   }
   const n = released.indices.length;
   const labelledTargets = new Float32Array(n * classes);
@@ -126,74 +152,113 @@ export async function distillStudent(options: DistillOptions): Promise<DistillRe
 
   const seed = options.seed ?? 1;
   const model = buildModel(spec, seed);
+  if (projection !== undefined) setProjection(model, projection);
+  const augment = options.augment;
+  // Seeded augmentation draws: not privacy noise (only public pool inputs are perturbed).
+  const random = seededRandom(seed * 7_919 + 17);
+  const optimizer = tf.train.adam(options.learningRate ?? 1e-3);
+  const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
+  if (!Number.isInteger(options.epochs) || options.epochs < 1) throw new Error(`epochs must be a positive integer, got ${options.epochs}`);
+  if (!Number.isInteger(options.batchSize) || options.batchSize < 1) {
+    throw new Error(`batchSize must be a positive integer, got ${options.batchSize}`);
+  }
+  if (n === 0 && options.semiSupervised === undefined) throw new Error('nothing to train on: 0 examples');
+  const start = performance.now();
   let samples = 0;
-  let elapsedMs = 0;
   let finalLoss = Number.NaN;
   let pseudoLabelled = 0;
   const semi = options.semiSupervised;
-  for (let epoch = 1; epoch <= options.epochs; epoch++) {
-    // Per epoch, rows are: the released examples, then the current pseudo-labelled ones.
-    let pseudoRows = new Int32Array(0);
-    let pseudoLabels = new Int32Array(0);
-    if (semi !== undefined && epoch >= semi.startEpoch && unlabelled.length > 0) {
-      const probs = predictProbabilities(model, subsetFeatures(pool, unlabelled));
-      const predicted = argmaxRows(probs, classes);
-      const rows: number[] = [];
-      const labels: number[] = [];
-      for (let j = 0; j < unlabelled.length; j++) {
-        if (probs[j * classes + predicted[j]] >= semi.threshold) {
-          rows.push(unlabelled[j]);
-          labels.push(predicted[j]);
-        }
-      }
-      pseudoRows = Int32Array.from(rows);
-      pseudoLabels = Int32Array.from(labels);
-    }
-    pseudoLabelled = pseudoRows.length;
-    const weight = semi?.weight ?? 0;
-    const result = await runTrainingLoop(
-      model,
-      {
-        count: n + pseudoRows.length,
-        lossFor: (indices, m) => {
-          const b = indices.length;
-          const poolRows = new Int32Array(b);
-          const targets = new Float32Array(b * classes);
-          const temps = new Float32Array(b);
-          const weights = new Float32Array(b);
-          for (let r = 0; r < b; r++) {
-            const i = indices[r];
-            if (i < n) {
-              poolRows[r] = released.indices[i];
-              targets.set(labelledTargets.subarray(i * classes, (i + 1) * classes), r * classes);
-              temps[r] = temperature;
-              weights[r] = temperature * temperature;
-            } else {
-              poolRows[r] = pseudoRows[i - n];
-              targets[r * classes + pseudoLabels[i - n]] = 1;
-              temps[r] = 1;
-              weights[r] = weight;
-            }
+  try {
+    for (let epoch = 1; epoch <= options.epochs; epoch++) {
+      // Per epoch, rows are: the released examples, then the current pseudo-labelled ones.
+      let pseudoRows = new Int32Array(0);
+      let pseudoLabels = new Int32Array(0);
+      if (semi !== undefined && epoch >= semi.startEpoch && unlabelled.length > 0) {
+        const probs = predictProbabilities(model, subsetFeatures(pool, unlabelled));
+        const predicted = argmaxRows(probs, classes);
+        const rows: number[] = [];
+        const labels: number[] = [];
+        for (let j = 0; j < unlabelled.length; j++) {
+          if (probs[j * classes + predicted[j]] >= semi.threshold) {
+            rows.push(unlabelled[j]);
+            labels.push(predicted[j]);
           }
-          const x = gatherInputs(pool.features, shape, poolRows);
-          const logits = m.apply(x, { training: true }) as tf.Tensor;
-          const scaled = tf.div(logits, tf.tensor2d(temps, [b, 1]));
-          const ce = tf.neg(tf.sum(tf.mul(tf.tensor2d(targets, [b, classes]), tf.logSoftmax(scaled)), 1));
-          return tf.div(tf.sum(tf.mul(ce, tf.tensor1d(weights))), b);
-        },
-      },
-      {
-        epochs: 1,
-        batchSize: options.batchSize,
-        learningRate: options.learningRate,
-        seed: seed + epoch,
-        onProgress: options.onProgress === undefined ? undefined : (p) => options.onProgress?.({ ...p, epoch, epochs: options.epochs }),
-      },
-    );
-    samples += result.samples;
-    elapsedMs += result.elapsedMs;
-    finalLoss = result.finalLoss;
+        }
+        pseudoRows = Int32Array.from(rows);
+        pseudoLabels = Int32Array.from(labels);
+      }
+      pseudoLabelled = pseudoRows.length;
+      const count = n + pseudoRows.length;
+      if (count === 0) throw new Error('nothing to train on: 0 examples');
+      const weight = semi?.weight ?? 0;
+      const lossFor = (indices: Int32Array): tf.Scalar => {
+        const b = indices.length;
+        const poolRows = new Int32Array(b);
+        const targets = new Float32Array(b * classes);
+        const temps = new Float32Array(b);
+        const weights = new Float32Array(b);
+        for (let r = 0; r < b; r++) {
+          const i = indices[r];
+          if (i < n) {
+            poolRows[r] = released.indices[i];
+            targets.set(labelledTargets.subarray(i * classes, (i + 1) * classes), r * classes);
+            temps[r] = temperature;
+            weights[r] = temperature * temperature;
+          } else {
+            poolRows[r] = pseudoRows[i - n];
+            targets[r * classes + pseudoLabels[i - n]] = 1;
+            temps[r] = 1;
+            weights[r] = weight;
+          }
+        }
+        const x =
+          augment === undefined
+            ? gatherInputs(pool.features, shape, poolRows)
+            : tf.tensor(augmentRows(pool.features, poolRows, augment, random), [b, ...shape]);
+        const logits = model.apply(x, { training: true }) as tf.Tensor;
+        const scaled = tf.div(logits, tf.tensor2d(temps, [b, 1]));
+        const ce = tf.neg(tf.sum(tf.mul(tf.tensor2d(targets, [b, classes]), tf.logSoftmax(scaled)), 1));
+        return tf.div(tf.sum(tf.mul(ce, tf.tensor1d(weights))), b);
+      };
+      // Same batch order as one epoch of runTrainingLoop seeded with seed + epoch.
+      const order = seededPermutation(count, (seed + epoch) * 1_000_003 + 1);
+      const batches = Math.ceil(count / options.batchSize);
+      let lossSum = tf.scalar(0);
+      for (let bi = 0; bi < batches; bi++) {
+        const indices = order.subarray(bi * options.batchSize, Math.min(count, (bi + 1) * options.batchSize));
+        const cost = optimizer.minimize(() => lossFor(indices), true, variables);
+        if (cost === null) throw new Error('optimizer returned no cost');
+        const next = tf.add<tf.Scalar>(lossSum, cost);
+        lossSum.dispose();
+        cost.dispose();
+        lossSum = next;
+        samples += indices.length;
+      }
+      finalLoss = (await lossSum.data())[0] / batches;
+      lossSum.dispose();
+      if (options.onProgress !== undefined) {
+        const elapsedMs = performance.now() - start;
+        const samplesTotal = samples + count * (options.epochs - epoch);
+        const rate = samples / Math.max(elapsedMs, 1e-9);
+        options.onProgress({
+          epoch,
+          epochs: options.epochs,
+          batch: batches,
+          batchesPerEpoch: batches,
+          samplesDone: samples,
+          samplesTotal,
+          elapsedMs,
+          etaMs: rate > 0 ? (samplesTotal - samples) / rate : Number.POSITIVE_INFINITY,
+          samplesPerSecond: rate * 1000,
+          loss: finalLoss,
+        });
+      }
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+  } finally {
+    optimizer.dispose();
   }
+  const elapsedMs = performance.now() - start;
 
   const releasedProbs = predictProbabilities(model, subsetFeatures(pool, released.indices));
   const studentArgmax = argmaxRows(releasedProbs, classes);

@@ -22,9 +22,39 @@ export {
 export { type Normalisation, fitStandardisation, imageScaling, normalise } from './data/normalise';
 export { type HoldoutSplit, type Partitioning, holdoutSplit, partition } from './data/partition';
 export { seededPermutation, seededRandom, shuffleInPlace } from './data/prng';
-export { type PcaModel, applyPca, fitPca } from './features/pca';
+export { type PcaModel, type PcaOptions, applyPca, fitPca } from './features/pca';
+export {
+  DEFAULT_EDGE_ENERGY,
+  EdgeEnergyLayer,
+  type EdgeEnergySpec,
+  type FeatureMap,
+  applyFeatureMap,
+  edgeEnergy,
+  edgeEnergyFilters,
+  edgeEnergyProblem,
+  edgeEnergySize,
+  edgeEnergyTensor,
+  featureMapProblem,
+  fitFeatureMap,
+  withFeatureMap,
+} from './features/feature-map';
 export { type SymmetricEigen, symmetricEigen } from './features/symmetric-eigen';
-export { type CnnSpec, type MlpSpec, type ModelSpec, buildCnn, buildMlp, buildModel, inputShapeOf } from './models';
+export {
+  type CnnSpec,
+  type LinearProjection,
+  type MlpSpec,
+  type ModelSpec,
+  PROJECTION_LAYER,
+  applyProjection,
+  buildCnn,
+  buildMlp,
+  buildModel,
+  checkLinearProjection,
+  checkProjection,
+  inputShapeOf,
+  setProjection,
+} from './models';
+export { type MlpBankOptions, type MlpBankResult, trainMlpBank } from './bank';
 export {
   type BatchLoss,
   type TrainOptions,
@@ -54,4 +84,4 @@ export {
   type TeacherTrainingSettings,
   trainTeachersInParallel,
 } from './parallel';
-export { trainStudentInWorker, type StudentTrainingOptions, type StudentWorkerResult } from './student';
+export { trainStudentInWorker, type StudentFeatures, type StudentTrainingOptions, type StudentWorkerResult } from './student';

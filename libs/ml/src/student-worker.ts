@@ -7,6 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from './backend';
 import type { Dataset } from './data/dataset';
 import { distillStudent } from './distill';
+import { applyFeatureMap, DEFAULT_EDGE_ENERGY, type FeatureMap, fitFeatureMap, withFeatureMap } from './features/feature-map';
 import { MODEL_JSON, WEIGHTS_BIN } from './io';
 import type { StudentWorkerData, StudentWorkerResult } from './student';
 
@@ -25,16 +26,41 @@ async function main(data: StudentWorkerData): Promise<StudentWorkerResult> {
           noisyScores: new Float32Array(data.released.noisyScores),
           temperature: data.released.temperature,
         };
-  const { model, metrics } = await distillStudent({
-    pool: toDataset(data.pool),
+  let pool = toDataset(data.pool);
+  let holdout = data.holdout ? toDataset(data.holdout) : undefined;
+  let spec = data.spec;
+  let featureMap: FeatureMap | undefined;
+  if (data.features !== undefined && data.features.kind !== 'input') {
+    // A feature map fitted on the public pool (no privacy cost): the student trains on its output,
+    // and the saved model carries it as fixed first layers, so it takes raw inputs.
+    if (spec.kind !== 'mlp') throw new Error('feature maps need an MLP student');
+    featureMap = fitFeatureMap(pool.features, spec.inputSize, {
+      edges: data.features.kind === 'edges' ? { ...DEFAULT_EDGE_ENERGY, imageShape: data.features.imageShape } : null,
+      components: data.features.components,
+    });
+    const map = featureMap;
+    const project = (d: Dataset): Dataset => ({ ...d, features: applyFeatureMap(map, d.features), shape: [map.projection.outputSize] });
+    pool = project(pool);
+    holdout = holdout ? project(holdout) : undefined;
+    spec = { ...spec, inputSize: map.projection.outputSize };
+  }
+  const trained = await distillStudent({
+    pool,
     released,
-    spec: data.spec,
+    spec,
     epochs: data.epochs,
     batchSize: data.batchSize,
     seed: data.seed,
     ...(data.semiSupervised ? { semiSupervised: data.semiSupervised } : {}),
-    ...(data.holdout ? { holdout: toDataset(data.holdout) } : {}),
+    ...(holdout ? { holdout } : {}),
   });
+  const { metrics } = trained;
+  let model = trained.model;
+  if (featureMap !== undefined) {
+    const full = withFeatureMap(model, featureMap);
+    model.dispose();
+    model = full;
+  }
   let modelJson: tf.io.ModelJSON | undefined;
   let weights = new ArrayBuffer(0);
   await model.save(

@@ -16,6 +16,10 @@ interface TransferableDataset {
   classes: number;
 }
 
+/** 'pca': PCA of the public pool; 'edges': edge energy of the images, then PCA (see feature-map.ts). */
+export type StudentFeatures =
+  { kind: 'input' } | { kind: 'pca'; components: number } | { kind: 'edges'; components: number; imageShape: [number, number] };
+
 export interface StudentWorkerData {
   pool: TransferableDataset;
   holdout?: TransferableDataset;
@@ -28,6 +32,8 @@ export interface StudentWorkerData {
   seed: number;
   semiSupervised?: PseudoLabelling;
   backend?: BackendName | 'auto';
+  /** Features the student learns on: its inputs (default) or a PCA of the public pool, baked into the saved model. */
+  features?: StudentFeatures;
 }
 
 export interface StudentWorkerResult {
@@ -51,6 +57,8 @@ export interface StudentTrainingOptions {
   seed?: number;
   semiSupervised?: PseudoLabelling;
   backend?: BackendName | 'auto';
+  /** Features the student learns on: its inputs (default) or a PCA of the public pool, baked into the saved model. */
+  features?: StudentFeatures;
 }
 
 function copyOut(d: Dataset): TransferableDataset {
@@ -80,6 +88,7 @@ export function trainStudentInWorker(options: StudentTrainingOptions): Promise<S
     seed: options.seed ?? 1,
     ...(options.semiSupervised ? { semiSupervised: options.semiSupervised } : {}),
     ...(options.backend ? { backend: options.backend } : {}),
+    ...(options.features ? { features: options.features } : {}),
   };
   return new Promise((resolve, reject) => {
     const worker = new Worker(workerBootstrap('student'), { eval: true, workerData: data });

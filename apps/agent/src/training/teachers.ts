@@ -3,6 +3,7 @@ import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
 import type { TeacherSource } from '../store/config';
 import { AgentError, EXIT } from '../cli/errors';
+import type { FeatureMap } from '../../../../libs/ml/src';
 import { loadMl } from './load-ml';
 
 /**
@@ -121,17 +122,19 @@ export interface TeachersManifest {
   heldOut: number;
   normalisation:
     { kind: 'none' } | { kind: 'scale'; maxValue: number } | { kind: 'standardise'; mean: readonly number[]; std: readonly number[] };
+  /** A public feature map applied after normalisation (edge energy and/or PCA of the public pool). */
+  featureMap?: FeatureMap;
   model: unknown;
   accuracies: (number | null)[];
   backend: string;
   trainedAt: string;
 }
 
-function readNormalisation(dir: string): TeachersManifest['normalisation'] {
+function readManifest(dir: string): Pick<TeachersManifest, 'normalisation' | 'featureMap'> {
   const path = join(dir, TEACHERS_MANIFEST);
-  if (!existsSync(path)) return { kind: 'none' };
+  if (!existsSync(path)) return { normalisation: { kind: 'none' } };
   const manifest = JSON.parse(readFileSync(path, 'utf8')) as TeachersManifest;
-  return manifest.normalisation ?? { kind: 'none' };
+  return { normalisation: manifest.normalisation ?? { kind: 'none' }, ...(manifest.featureMap ? { featureMap: manifest.featureMap } : {}) };
 }
 
 /** Applies the teachers' recorded input normalisation to the public features of a batch. */
@@ -153,12 +156,18 @@ async function modelDirEnsemble(dir: string): Promise<TeacherEnsemble> {
   const ml = await loadMl();
   await ml.selectBackend('auto');
   const models = await Promise.all(dirs.map((d) => ml.loadModel(d)));
-  const normalisation = readNormalisation(dir);
+  const { normalisation, featureMap } = readManifest(dir);
   return {
-    description: `${dirs.length} tfjs models in ${dir}`,
+    description: `${dirs.length} tfjs models in ${dir}${featureMap ? ` on ${featureMap.description}` : ''}`,
     knownCount: dirs.length,
     predict(features) {
-      const flat = Float32Array.from(features.flatMap((row) => normaliseRow(row, normalisation)));
+      const normalised = Float32Array.from(features.flatMap((row) => normaliseRow(row, normalisation)));
+      if (featureMap) {
+        const problem = ml.featureMapProblem(featureMap, normalised.length / Math.max(1, features.length));
+        if (problem !== null) throw new AgentError(`${TEACHERS_MANIFEST}: ${problem}`, EXIT.configuration);
+      }
+      // The feature map is shared by every teacher: applied once per batch, not once per teacher.
+      const flat = featureMap ? ml.applyFeatureMap(featureMap, normalised) : normalised;
       const outputs = models.map((model) => {
         const probabilities = ml.predictProbabilities(model, flat);
         const classes = probabilities.length / features.length;

@@ -3,7 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
 import type { TransactionScope } from '../ledger/ledger.repository';
 import type { BatchEntity } from './entities/batch.entity';
-import type { JobStatus, Mechanism } from './entities/job.entity';
+import type { JobStatus, Mechanism, StudentSettings } from './entities/job.entity';
 
 export interface JobRow {
   id: string;
@@ -22,6 +22,8 @@ export interface JobRow {
   worstCaseEpsilon: number;
   epsilonDdSanitized: number | null;
   ddNote: string | null;
+  /** null: the default student. */
+  studentSettings: StudentSettings | null;
   createdBy: string;
   createdAt: Date;
   startedAt: Date | null;
@@ -48,7 +50,7 @@ export interface SubmissionRow {
 type Row = Record<string, unknown>;
 
 const JOB_COLUMNS = `id, task_id, mechanism, queries, batch_size, batch_deadline_ms, min_teachers, delta, status, failure, next_query,
-  released, answered, worst_case_epsilon, epsilon_dd_sanitized, dd_note, created_by, created_at, started_at, finished_at`;
+  released, answered, worst_case_epsilon, epsilon_dd_sanitized, dd_note, student_settings, created_by, created_at, started_at, finished_at`;
 
 function toJob(r: Row): JobRow {
   return {
@@ -68,6 +70,7 @@ function toJob(r: Row): JobRow {
     worstCaseEpsilon: r.worst_case_epsilon as number,
     epsilonDdSanitized: r.epsilon_dd_sanitized as number | null,
     ddNote: r.dd_note as string | null,
+    studentSettings: (r.student_settings as StudentSettings | null) ?? null,
     createdBy: r.created_by as string,
     createdAt: r.created_at as Date,
     startedAt: r.started_at as Date | null,
@@ -94,6 +97,14 @@ function toBatch(r: Row): BatchEntity {
 }
 
 type Queryable = Pick<TransactionScope, 'query'>;
+
+/**
+ * SQL condition on an open batch `b`: it is due for aggregation — its deadline passed, or no active
+ * participant of its job is still to answer its current attempt.
+ */
+const DUE = `(b.deadline_at <= now() OR NOT EXISTS (
+    SELECT 1 FROM job_participants p WHERE p.job_id = b.job_id AND p.status = 'active'
+       AND NOT EXISTS (SELECT 1 FROM submissions s WHERE s.batch_id = b.id AND s.attempt = b.attempt AND s.institution_id = p.institution_id)))`;
 
 /** Jobs, their participants and batches, agents' submissions and released labels. */
 @Injectable()
@@ -129,8 +140,8 @@ export class JobsRepository {
     participants: readonly string[],
   ): Promise<string> {
     const [{ id }] = await scope.query<{ id: string }>(
-      `INSERT INTO jobs (task_id, mechanism, queries, batch_size, batch_deadline_ms, min_teachers, delta, worst_case_epsilon, created_by)
-       VALUES ($1, $2::jsonb, $3, $4, $5, $6, $7, $8, $9) RETURNING id`,
+      `INSERT INTO jobs (task_id, mechanism, queries, batch_size, batch_deadline_ms, min_teachers, delta, worst_case_epsilon, created_by, student_settings)
+       VALUES ($1, $2::jsonb, $3, $4, $5, $6, $7, $8, $9, $10::jsonb) RETURNING id`,
       [
         job.taskId,
         JSON.stringify(job.mechanism),
@@ -141,6 +152,7 @@ export class JobsRepository {
         job.delta,
         job.worstCaseEpsilon,
         job.createdBy,
+        job.studentSettings === null ? null : JSON.stringify(job.studentSettings),
       ],
     );
     await scope.query(`INSERT INTO job_participants (job_id, institution_id) SELECT $1, unnest($2::uuid[])`, [id, [...participants]]);
@@ -207,6 +219,29 @@ export class JobsRepository {
     );
     await scope.query(`UPDATE jobs SET next_query = $2 WHERE id = $1`, [job.id, end]);
     return toBatch(row);
+  }
+
+  /**
+   * `openNextBatch` for several jobs in one statement (the caller holds their row locks); returns
+   * the ids of the jobs that got a batch — the others have every query batched already.
+   */
+  async openNextBatches(scope: Queryable, jobIds: readonly string[]): Promise<Set<string>> {
+    if (jobIds.length === 0) return new Set();
+    const rows = await scope.query<{ job_id: string }>(
+      `WITH due AS (
+         SELECT j.id, j.next_query, least(j.queries, j.next_query + j.batch_size) AS end_query, j.batch_deadline_ms,
+                coalesce((SELECT max(b.seq) FROM batches b WHERE b.job_id = j.id), 0)::int AS seq
+           FROM jobs j WHERE j.id = ANY($1::uuid[]) AND j.next_query < j.queries),
+       opened AS (
+         INSERT INTO batches (job_id, seq, query_indices, deadline_at)
+         SELECT id, seq + 1, ARRAY(SELECT generate_series(next_query, end_query - 1))::int[],
+                now() + (batch_deadline_ms * interval '1 millisecond')
+           FROM due RETURNING job_id),
+       advanced AS (UPDATE jobs j SET next_query = due.end_query FROM due WHERE j.id = due.id RETURNING j.id)
+       SELECT job_id FROM opened WHERE job_id IN (SELECT id FROM advanced)`,
+      [[...jobIds]],
+    );
+    return new Set(rows.map((r) => r.job_id));
   }
 
   async findBatch(id: string, scope: Queryable = this.db): Promise<BatchEntity | null> {
@@ -303,14 +338,11 @@ export class JobsRepository {
     }));
   }
 
-  /** Open batches of running jobs that are complete (every active participant answered) or past their deadline. */
+  /** Open batches of running jobs that are due — complete or past their deadline — and not leased. */
   async dueBatches(limit = 20): Promise<string[]> {
     const rows = await this.db.query<{ id: string }>(
       `SELECT b.id FROM batches b JOIN jobs j ON j.id = b.job_id AND j.status = 'running'
-        WHERE b.status = 'open' AND (b.lease_until IS NULL OR b.lease_until < now()) AND (
-          b.deadline_at <= now() OR NOT EXISTS (
-            SELECT 1 FROM job_participants p WHERE p.job_id = b.job_id AND p.status = 'active'
-               AND NOT EXISTS (SELECT 1 FROM submissions s WHERE s.batch_id = b.id AND s.attempt = b.attempt AND s.institution_id = p.institution_id)))
+        WHERE b.status = 'open' AND (b.lease_until IS NULL OR b.lease_until < now()) AND ${DUE}
         ORDER BY b.deadline_at LIMIT $1`,
       [limit],
     );
@@ -318,18 +350,35 @@ export class JobsRepository {
   }
 
   /**
-   * Claims a batch for aggregation by this replica: FOR UPDATE SKIP LOCKED, then a 60-second
-   * lease. False if another replica holds it (or it is no longer open).
+   * Claims a batch for aggregation by `owner` (one coordinator process): a lease of `leaseMs`, taken
+   * with FOR UPDATE SKIP LOCKED, and only if the batch is due — every active participant answered,
+   * or its deadline passed — so an answer to an incomplete batch takes no lease. False if another
+   * process holds an unexpired lease, or the batch is not open or not due. The owner renews the
+   * lease while it aggregates (`renewBatchLease`); a process that dies stops renewing, and its lease
+   * lapses after at most `leaseMs`.
    */
-  async claimBatch(batchId: string, owner: string): Promise<boolean> {
+  async claimBatch(batchId: string, owner: string, leaseMs: number): Promise<boolean> {
     const rows = await this.db.query<Row>(
       `WITH candidate AS (
-         SELECT id FROM batches WHERE id = $1 AND status = 'open' AND (lease_until IS NULL OR lease_until < now())
-            FOR UPDATE SKIP LOCKED),
+         SELECT b.id FROM batches b
+          WHERE b.id = $1 AND b.status = 'open' AND (b.lease_until IS NULL OR b.lease_until < now()) AND ${DUE}
+            FOR UPDATE OF b SKIP LOCKED),
        leased AS (
-         UPDATE batches b SET lease_until = now() + interval '60 seconds', lease_owner = $2 FROM candidate c WHERE b.id = c.id RETURNING b.id)
+         UPDATE batches b SET lease_until = now() + ($3::int * interval '1 millisecond'), lease_owner = $2
+           FROM candidate c WHERE b.id = c.id RETURNING b.id)
        SELECT id FROM leased`,
-      [batchId, owner],
+      [batchId, owner, leaseMs],
+    );
+    return rows.length === 1;
+  }
+
+  /** Extends the owner's lease; false if the owner no longer holds it (it lapsed and another took it). */
+  async renewBatchLease(batchId: string, owner: string, leaseMs: number): Promise<boolean> {
+    const rows = await this.db.query<Row>(
+      `WITH renewed AS (
+         UPDATE batches SET lease_until = now() + ($3::int * interval '1 millisecond') WHERE id = $1 AND lease_owner = $2 RETURNING id)
+       SELECT id FROM renewed`,
+      [batchId, owner, leaseMs],
     );
     return rows.length === 1;
   }

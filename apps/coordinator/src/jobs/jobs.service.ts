@@ -2,9 +2,10 @@ import { HttpStatus, Injectable } from '@nestjs/common';
 import { epsilonFromRdp, DPA_ORDERS, rdpOfEvent } from '@concord/privacy';
 import { InvalidInputException, ProblemException } from '../common/problem';
 import { type Actor, LedgerService } from '../ledger/ledger.service';
-import { TasksService } from '../tasks/tasks.service';
-import type { CreateJobDto, JobDto, ReleasedLabelDto } from './dto/job.dto';
-import type { JobStatus } from './entities/job.entity';
+import type { InputSpec } from '../tasks/entities/task.entity';
+import { featureCount, TasksService } from '../tasks/tasks.service';
+import type { CreateJobDto, JobDto, ReleasedLabelDto, StudentSettingsDto } from './dto/job.dto';
+import type { JobStatus, StudentSettings } from './entities/job.entity';
 import { type JobRow, JobsRepository } from './jobs.repository';
 import { parseMechanism, worstCaseEvent } from './mechanism';
 
@@ -30,6 +31,7 @@ export class JobsService {
         { field: 'body.queries', message: `the task's public pool has only ${task.publicExamples} examples` },
       ]);
     }
+    const studentSettings = resolveStudentSettings(input.student, task.inputSpec);
     const event = worstCaseEvent(mechanism, input.queries);
     await this.checkBudgets(input.participants, event);
     const rdp = rdpOfEvent(event, DPA_ORDERS);
@@ -47,6 +49,7 @@ export class JobsService {
           delta: input.delta,
           worstCaseEpsilon,
           createdBy: `${actor.kind}:${actor.id}`,
+          studentSettings,
         },
         input.participants,
       ),
@@ -155,6 +158,7 @@ export class JobsService {
       worstCaseEpsilon: job.worstCaseEpsilon,
       epsilonDataDependentSanitized: job.epsilonDdSanitized,
       dataDependentNote: job.ddNote,
+      student: job.studentSettings ?? DEFAULT_STUDENT,
       participants: participants.map((p) => ({
         ...p,
         charges: byInstitution.get(p.institutionId)?.charges ?? 0,
@@ -175,4 +179,42 @@ export class JobsService {
   private badTransition(status: JobStatus, action: string): ProblemException {
     return new ProblemException(HttpStatus.CONFLICT, 'Invalid job state', `a ${status} job cannot ${action}`);
   }
+}
+
+/** The defaults of a job's student: an MLP on the task's inputs with pseudo-labelling. */
+export const DEFAULT_STUDENT: StudentSettings = { features: 'input', pcaComponents: null, hidden: [256], epochs: 40, semiSupervised: true };
+
+/** Fills in defaults and checks the settings against the task's inputs. */
+export function resolveStudentSettings(input: StudentSettingsDto | undefined, inputSpec: InputSpec): StudentSettings {
+  const features = input?.features ?? DEFAULT_STUDENT.features;
+  const width = featureCount(inputSpec);
+  if (input?.pcaComponents !== undefined && features === 'input') {
+    throw new InvalidInputException([{ field: 'body.student.pcaComponents', message: 'only with features "pca" or "edges"' }]);
+  }
+  if (features === 'edges' && imageShapeOf(inputSpec) === null) {
+    throw new InvalidInputException([
+      { field: 'body.student.features', message: '"edges" needs an image task with one channel (shape [h, w] or [h, w, 1])' },
+    ]);
+  }
+  const pcaComponents = features === 'input' ? null : (input?.pcaComponents ?? (features === 'edges' ? 100 : Math.min(50, width)));
+  if (features === 'pca' && pcaComponents !== null && pcaComponents > width) {
+    throw new InvalidInputException([
+      { field: 'body.student.pcaComponents', message: `must not exceed the task's ${width} input features` },
+    ]);
+  }
+  return {
+    features,
+    pcaComponents,
+    hidden: input?.hidden ?? [...DEFAULT_STUDENT.hidden],
+    epochs: input?.epochs ?? DEFAULT_STUDENT.epochs,
+    semiSupervised: input?.semiSupervised ?? DEFAULT_STUDENT.semiSupervised,
+  };
+}
+
+/** [h, w] of a one-channel image task, or null. */
+export function imageShapeOf(spec: InputSpec): [number, number] | null {
+  if (spec.kind !== 'image') return null;
+  const [h, w, c] = spec.shape;
+  if (spec.shape.length === 2 || (spec.shape.length === 3 && c === 1)) return [h, w];
+  return null;
 }

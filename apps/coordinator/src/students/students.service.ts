@@ -2,13 +2,14 @@ import { HttpStatus, Injectable, Logger } from '@nestjs/common';
 import { trainStudentInWorker, type Dataset } from '@concord/ml';
 import { ProblemException } from '../common/problem';
 import { JobsRepository } from '../jobs/jobs.repository';
+import { DEFAULT_STUDENT, imageShapeOf } from '../jobs/jobs.service';
 import type { InputSpec } from '../tasks/entities/task.entity';
 import { featureCount } from '../tasks/tasks.service';
 import { TasksRepository } from '../tasks/tasks.repository';
 import { type StudentRow, StudentsRepository } from './students.repository';
 
-/** Student training settings (one student per job). */
-export const STUDENT_TRAINING = { hidden: [256], epochs: 40, batchSize: 64, pseudoLabel: { threshold: 0.9, weight: 0.5, startEpoch: 20 } };
+/** Student training settings that jobs do not choose (one student per job; see StudentSettings). */
+export const STUDENT_TRAINING = { batchSize: 64, pseudoLabel: { threshold: 0.9, weight: 0.5 } };
 
 /** The normalisation the task's input spec declares, applied to stored features. */
 export function normaliser(spec: InputSpec): (features: readonly number[], out: Float32Array, offset: number) => void {
@@ -60,6 +61,7 @@ export class StudentsService {
   private async train(jobId: string): Promise<void> {
     const job = (await this.jobs.findJob(jobId))!;
     const task = (await this.tasks.find(job.taskId))!;
+    const settings = job.studentSettings ?? DEFAULT_STUDENT;
     const width = featureCount(task.inputSpec);
     const normalise = normaliser(task.inputSpec);
     const { pool, holdout } = await this.repository.poolAndHoldout(task.id);
@@ -91,10 +93,16 @@ export class StudentsService {
             indices: Int32Array.from(used.map((l) => position.get(l.queryIndex)!)),
             labels: Int32Array.from(used.map((l) => l.label!)),
           },
-      spec: { kind: 'mlp', inputSize: width, hidden: STUDENT_TRAINING.hidden, classes: task.classes.length },
-      epochs: STUDENT_TRAINING.epochs,
+      spec: { kind: 'mlp', inputSize: width, hidden: settings.hidden, classes: task.classes.length },
+      epochs: settings.epochs,
       batchSize: STUDENT_TRAINING.batchSize,
-      semiSupervised: { kind: 'pseudo-label', ...STUDENT_TRAINING.pseudoLabel },
+      ...(settings.semiSupervised
+        ? { semiSupervised: { kind: 'pseudo-label', ...STUDENT_TRAINING.pseudoLabel, startEpoch: Math.ceil(settings.epochs / 2) } }
+        : {}),
+      ...(settings.features === 'pca' ? { features: { kind: 'pca', components: settings.pcaComponents ?? 50 } } : {}),
+      ...(settings.features === 'edges'
+        ? { features: { kind: 'edges', components: settings.pcaComponents ?? 100, imageShape: imageShapeOf(task.inputSpec)! } }
+        : {}),
     });
     await this.repository.complete(jobId, {
       backend: result.backend,

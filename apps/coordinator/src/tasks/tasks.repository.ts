@@ -50,12 +50,14 @@ export class TasksRepository {
       const chunk = 500;
       for (let start = 0; start < examples.length; start += chunk) {
         const slice = examples.slice(start, start + chunk);
+        const width = slice[0]?.length ?? 0;
+        // One flat real[] of the chunk's features, sliced per row in SQL: parsing one numeric array
+        // is far cheaper than expanding JSON number by number.
         await manager.query(
           `INSERT INTO pool_examples (task_id, split, idx, features, label)
-           SELECT $1, $2, $3 + o - 1, ARRAY(SELECT jsonb_array_elements_text(f)::real), l
-             FROM jsonb_array_elements($4::jsonb) WITH ORDINALITY AS e(f, o)
-             LEFT JOIN LATERAL (SELECT ($5::jsonb ->> (o - 1)::int)::int AS l) lab ON true`,
-          [taskId, split, next + start, JSON.stringify(slice), JSON.stringify(labels.slice(start, start + chunk))],
+           SELECT $1, $2, $3 + g, f[g * $6 + 1:(g + 1) * $6], ($5::int[])[g + 1]
+             FROM generate_series(0, $7::int - 1) AS g, (SELECT $4::real[] AS f) AS flat`,
+          [taskId, split, next + start, slice.flat(), labels.slice(start, start + chunk), width, slice.length],
         );
       }
       return next + examples.length;

@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { selectBackend } from '../backend';
+import { seededRandom } from '../data/prng';
 import { applyPca, fitPca } from './pca';
 
 describe('PCA', () => {
@@ -41,6 +43,45 @@ describe('PCA', () => {
         for (let j = 0; j < 3; j++) dot += pca.basis[a * 3 + j] * pca.basis[b * 3 + j];
         expect(dot).toBeCloseTo(a === b ? 1 : 0, 9);
       }
+    }
+  });
+
+  it('gives the same components with the covariance computed on the tfjs backend', async () => {
+    await selectBackend('cpu');
+    // 2,500 rows (three chunks of the tfjs path) of 12 correlated features.
+    const random = seededRandom(11);
+    const d = 12;
+    const rows: number[] = [];
+    for (let i = 0; i < 2500; i++) {
+      const z = [random(), random(), random()];
+      for (let j = 0; j < d; j++) rows.push(5 + z[j % 3] * (j + 1) + 0.1 * random());
+    }
+    const exact = fitPca(rows, d, 3);
+    const fast = fitPca(rows, d, 3, { covariance: 'tfjs' });
+    for (let c = 0; c < 3; c++) {
+      expect(fast.explainedVariance[c]).toBeCloseTo(exact.explainedVariance[c], 3);
+      for (let j = 0; j < d; j++) expect(fast.basis[c * d + j]).toBeCloseTo(exact.basis[c * d + j], 4);
+    }
+  });
+
+  it('finds the same top components by subspace iteration as by the full decomposition', async () => {
+    await selectBackend('cpu');
+    // 600 rows of 40 features with a decaying spectrum: feature j carries a latent of scale 1/(j+1).
+    const random = seededRandom(5);
+    const d = 40;
+    const rows: number[] = [];
+    for (let i = 0; i < 600; i++) {
+      const z = Array.from({ length: 8 }, () => random() - 0.5);
+      for (let j = 0; j < d; j++) rows.push(z[j % 8] * (8 - (j % 8)) + 0.05 * (random() - 0.5) + Math.sin(i + j) * 0.01);
+    }
+    const full = fitPca(rows, d, 5);
+    const sub = fitPca(rows, d, 5, { covariance: 'tfjs', eigen: 'subspace' });
+    expect(sub.totalVariance).toBeCloseTo(full.totalVariance, 4);
+    for (let c = 0; c < 5; c++) {
+      expect(sub.explainedVariance[c] / full.explainedVariance[c]).toBeCloseTo(1, 4);
+      let dot = 0;
+      for (let j = 0; j < d; j++) dot += sub.basis[c * d + j] * full.basis[c * d + j];
+      expect(Math.abs(dot)).toBeCloseTo(1, 4);
     }
   });
 

@@ -4,7 +4,16 @@ import { type CnnSpec, buildCnn } from './cnn';
 import { type MlpSpec, buildMlp } from './mlp';
 
 export { type CnnSpec, buildCnn } from './cnn';
-export { type MlpSpec, buildMlp } from './mlp';
+export {
+  type LinearProjection,
+  type MlpSpec,
+  PROJECTION_LAYER,
+  applyProjection,
+  buildMlp,
+  checkLinearProjection,
+  checkProjection,
+  setProjection,
+} from './mlp';
 
 export type ModelSpec = MlpSpec | CnnSpec;
 

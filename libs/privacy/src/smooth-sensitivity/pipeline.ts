@@ -1,4 +1,4 @@
-import { epsilonFromRdpBasic } from '../conversion';
+import { epsilonFromRdp, epsilonFromRdpBasic } from '../conversion';
 import {
   computeLogqGaussian,
   isDataIndependentAlwaysOptGaussian,
@@ -91,7 +91,9 @@ export interface SmoothSensitivityPlan {
   readonly sigmaSsOpt: number;
   readonly rdpCumulativeAtOrder: number;
   readonly expectedAnswered: number;
-  /** rdp(λ) + log(1/δ)/(λ - 1): the data-dependent ε before sanitisation (basic conversion). */
+  /** How RDP at λ was turned into (ε, δ): 'basic' log(1/δ)/(λ−1), as the PATE 2018 code; or 'improved'. */
+  readonly conversion: 'basic' | 'improved';
+  /** rdp(λ) + the conversion's cost of δ at λ: the data-dependent ε before sanitisation. */
   readonly epsBeforeSs: number;
   /** epsBeforeSs + RDP of the smooth-sensitivity release: the ε that covers publishing the ε. */
   readonly epsWithSs: number;
@@ -119,6 +121,13 @@ export function planSmoothSensitivityRelease(input: {
    * sensitivity of the realised sum is bounded by the same per-query sum with these weights.
    */
   answered?: ReadonlyArray<boolean>;
+  /**
+   * RDP → (ε, δ) at the chosen order: 'basic' (default; ε = rdp + log(1/δ)/(λ−1), as the PATE 2018
+   * analysis code and its test vectors), or 'improved' (Canonne–Kamath–Steinke 2020 Prop. 12,
+   * ε = rdp + log((λ−1)/λ) − (log δ + log λ)/(λ−1), the conversion the ledger uses). Either is a
+   * valid conversion of the same RDP bound; 'improved' is never larger for λ ≥ 2.
+   */
+  conversion?: 'basic' | 'improved';
 }): SmoothSensitivityPlan {
   const { votes, numTeachers, params, delta, orders, answered } = input;
   if (answered !== undefined && answered.length !== votes.length) throw new RangeError('answered must have one flag per query');
@@ -126,13 +135,16 @@ export function planSmoothSensitivityRelease(input: {
     answered === undefined
       ? computeConfidentGnmaxRdp(votes, params, orders, false).rdp
       : realisedConfidentRdp(votes, params, orders, answered);
-  const order = epsilonFromRdpBasic(orders, rdp, delta).optimalOrder;
+  const conversion = input.conversion ?? 'basic';
+  const order = (conversion === 'basic' ? epsilonFromRdpBasic(orders, rdp, delta) : epsilonFromRdp(orders, rdp, delta)).optimalOrder;
+  if (!(order > 1)) throw new RangeError(`no order above 1 gives a finite ε (got order ${order})`);
   const numClasses = votes[0].length;
   const ind1 =
     params.threshold === null ? true : isDataIndependentAlwaysOptThreshold(numTeachers, params.threshold, requireSigma1(params), [order]);
   const ind2 = isDataIndependentAlwaysOptGaussian(numTeachers, numClasses, params.sigma2, [order]).every((x) => x);
   const betas = input.betas ?? defaultBetas(order);
-  const costDelta = Math.log(1 / delta) / (order - 1);
+  const costDelta =
+    conversion === 'basic' ? Math.log(1 / delta) / (order - 1) : Math.log1p(-1 / order) - (Math.log(delta) + Math.log(order)) / (order - 1);
 
   let rdpCum = 0;
   let answeredCum = 0;
@@ -188,6 +200,7 @@ export function planSmoothSensitivityRelease(input: {
   const epsBeforeSs = rdpCum + costDelta;
   const epsWithSs = epsBeforeSs + rdpOfSmoothSensitivityGaussian(betaOpt, sigmaSsOpt, order);
   return {
+    conversion,
     orderOpt: order,
     dataIndependentStep1: ind1,
     dataIndependentStep2: ind2,

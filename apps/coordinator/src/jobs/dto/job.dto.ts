@@ -1,5 +1,74 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { ArrayMaxSize, ArrayMinSize, IsArray, IsInt, IsNumber, IsObject, IsUUID, Max, Min } from 'class-validator';
+import { Type } from 'class-transformer';
+import {
+  ArrayMaxSize,
+  ArrayMinSize,
+  IsArray,
+  IsBoolean,
+  IsIn,
+  IsInt,
+  IsNumber,
+  IsObject,
+  IsOptional,
+  IsUUID,
+  Max,
+  Min,
+  ValidateNested,
+} from 'class-validator';
+
+export class StudentSettingsDto {
+  @ApiProperty({
+    required: false,
+    enum: ['input', 'pca', 'edges'],
+    example: 'edges',
+    description:
+      'What the student learns on: the task inputs (default); a PCA of the public pool; or, for image tasks, oriented edge energy then PCA. Fitted on the public pool (no privacy cost) and baked into the saved model.',
+  })
+  @IsOptional()
+  @IsIn(['input', 'pca', 'edges'])
+  features?: 'input' | 'pca' | 'edges';
+
+  @ApiProperty({
+    required: false,
+    example: 50,
+    description:
+      'PCA components (with features "pca" or "edges"); default 50 for "pca", 100 for "edges", at most the input width for "pca".',
+  })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(4096)
+  pcaComponents?: number;
+
+  @ApiProperty({ required: false, type: [Number], example: [256], description: 'Hidden layer widths of the MLP student; default [256].' })
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(4)
+  @IsInt({ each: true })
+  @Min(1, { each: true })
+  @Max(4096, { each: true })
+  hidden?: number[];
+
+  @ApiProperty({ required: false, example: 40, description: 'Training epochs; default 40.' })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(500)
+  epochs?: number;
+
+  @ApiProperty({ required: false, example: true, description: 'Pseudo-label the unlabelled pool (no privacy cost); default true.' })
+  @IsOptional()
+  @IsBoolean()
+  semiSupervised?: boolean;
+}
+
+export class StudentSettingsViewDto {
+  @ApiProperty({ enum: ['input', 'pca', 'edges'] }) features!: 'input' | 'pca' | 'edges';
+  @ApiProperty({ nullable: true, type: Number }) pcaComponents!: number | null;
+  @ApiProperty({ type: [Number] }) hidden!: number[];
+  @ApiProperty() epochs!: number;
+  @ApiProperty() semiSupervised!: boolean;
+}
 
 export class CreateJobDto {
   @ApiProperty({ format: 'uuid', example: '3f2b8c1e-9d4a-4e5f-8a6b-7c8d9e0f1a2b', description: 'The task whose public pool is labelled.' })
@@ -50,6 +119,17 @@ export class CreateJobDto {
   @Min(1e-15)
   @Max(0.1)
   delta!: number;
+
+  @ApiProperty({
+    required: false,
+    type: StudentSettingsDto,
+    example: { features: 'edges', pcaComponents: 100, hidden: [256], epochs: 40, semiSupervised: false },
+    description: 'How the student is trained when the job completes; defaults if absent.',
+  })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => StudentSettingsDto)
+  student?: StudentSettingsDto;
 }
 
 export class JobParticipantDto {
@@ -81,11 +161,13 @@ export class JobDto {
     nullable: true,
     type: Number,
     description:
-      'Data-dependent ε (Scalable PATE) of the run, published once at job end after sanitisation with smooth sensitivity (its own cost included). Not what budgets are charged.',
+      'Data-dependent ε (Scalable PATE) of the run, published once at job end after sanitisation with smooth sensitivity (its own cost included), converted from RDP with the same improved conversion as the ledger. Not what budgets are charged.',
   })
   epsilonDataDependentSanitized!: number | null;
   @ApiProperty({ nullable: true, type: String, description: 'Why no data-dependent figure was published, if none was.' })
   dataDependentNote!: string | null;
+  @ApiProperty({ type: () => StudentSettingsViewDto, description: 'How the student is (or will be) trained, every field resolved.' })
+  student!: StudentSettingsViewDto;
   @ApiProperty({ type: [JobParticipantDto] }) participants!: JobParticipantDto[];
   @ApiProperty() createdAt!: Date;
   @ApiProperty({ nullable: true, type: Date }) startedAt!: Date | null;

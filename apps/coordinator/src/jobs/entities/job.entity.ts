@@ -9,6 +9,20 @@ export type Mechanism =
   | { kind: 'confident_gnmax'; threshold: number; sigma1: number; sigma2: number }
   | { kind: 'gaussian_soft_labels'; sigma: number; clipNorm: number };
 
+/**
+ * How the job's student is trained, as stored (every field resolved). `features`: the task's
+ * inputs; a PCA of the public pool with `pcaComponents` components; or, for image tasks, edge
+ * energy then PCA — fitted on the public pool when the student is trained and baked into the saved
+ * model. `semiSupervised`: pseudo-labels on the unlabelled pool.
+ */
+export interface StudentSettings {
+  features: 'input' | 'pca' | 'edges';
+  pcaComponents: number | null;
+  hidden: number[];
+  epochs: number;
+  semiSupervised: boolean;
+}
+
 @Entity({ name: 'jobs' })
 @Check('CHK_jobs_status', `"status" IN ('draft', 'running', 'paused', 'cancelled', 'completed', 'failed')`)
 @Check('CHK_jobs_sizes', `"queries" > 0 AND "batch_size" > 0 AND "batch_deadline_ms" > 0 AND "min_teachers" > 0`)
@@ -43,6 +57,7 @@ export class JobEntity {
   @Column({ name: 'epsilon_dd_sanitized', type: 'double precision', nullable: true }) epsilonDdSanitized!: number | null;
   /** Why no data-dependent figure was published, when none was. */
   @Column({ name: 'dd_note', type: 'text', nullable: true }) ddNote!: string | null;
+  @Column({ name: 'student_settings', type: 'jsonb', nullable: true }) studentSettings!: unknown;
   @Column({ name: 'created_by', type: 'text' }) createdBy!: string;
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' }) createdAt!: Date;
   @Column({ name: 'started_at', type: 'timestamptz', nullable: true }) startedAt!: Date | null;
