@@ -85,6 +85,7 @@ async function main(): Promise<void> {
   const attempts = arg('attempts', 1000);
   const institutionsCount = arg('institutions', 16);
   const perAttempt = Math.min(3, institutionsCount);
+  const warmup = arg('warmup', 300);
   const releaseMode = process.argv.includes('--release-per-call') ? 'per_call' : 'batched';
   const serverUrl = process.env.DATABASE_URL;
   if (!serverUrl) throw new Error('DATABASE_URL must point at a Postgres server (the benchmark creates and drops its own database)');
@@ -111,10 +112,6 @@ async function main(): Promise<void> {
     for (let i = 0; i < institutionsCount; i++)
       ids.push((await institutions.create({ name: `bench-${i}`, epsilonCap: cap, delta: 1e-6 }, actor)).id);
 
-    let next = 0;
-    let accepted = 0;
-    let refused = 0;
-    let errors = 0;
     const labels = Array.from({ length: queriesPerBatch }, (_, i) => i % 10);
     // The batch's labels, written for every charged call of a group in one INSERT.
     const releaser: BatchReleaser<{ jobId: string; batchId: string; labels: number[] }, void> = {
@@ -127,49 +124,71 @@ async function main(): Promise<void> {
         return items.map(() => undefined);
       },
     };
-    const started = process.hrtime.bigint();
-    await Promise.all(
-      Array.from({ length: spenders }, async () => {
-        for (;;) {
-          const k = next++;
-          if (k >= attempts) return;
-          // Overlapping sets: consecutive institutions from a start that moves with the attempt number.
-          const set = Array.from({ length: perAttempt }, (_, j) => ids[(k * 5 + j * 3) % institutionsCount]).filter(
-            (v, j, a) => a.indexOf(v) === j,
-          );
-          try {
-            const jobId = `job-${k % 7}`;
-            const batchId = String(k);
-            const outcome = await ledger.chargeAndRelease({
-              jobId,
-              batchId,
-              charges: set.map((institutionId) => ({ institutionId, event })),
-              release:
-                releaseMode === 'batched'
-                  ? releaseWith(releaser, { jobId, batchId, labels })
-                  : async (scope) => {
-                      await scope.query(`INSERT INTO bench_released (job_id, batch_id, labels) VALUES ($1, $2, $3)`, [
-                        jobId,
-                        batchId,
-                        labels,
-                      ]);
-                    },
-            });
-            if (outcome.status === 'charged') accepted++;
-            else refused++;
-          } catch (err) {
-            errors++;
-            if (errors <= 3) process.stderr.write(`charge error: ${err instanceof Error ? err.message : String(err)}\n`);
+    /** `count` attempts by `spenders` concurrent callers over the institutions `on`. */
+    const spend = async (count: number, on: string[], prefix: string): Promise<{ accepted: number; refused: number; errors: number }> => {
+      let next = 0;
+      let accepted = 0;
+      let refused = 0;
+      let errors = 0;
+      const ids = on;
+      await Promise.all(
+        Array.from({ length: spenders }, async () => {
+          for (;;) {
+            const k = next++;
+            if (k >= count) return;
+            // Overlapping sets: consecutive institutions from a start that moves with the attempt number.
+            const set = Array.from({ length: perAttempt }, (_, j) => ids[(k * 5 + j * 3) % institutionsCount]).filter(
+              (v, j, a) => a.indexOf(v) === j,
+            );
+            try {
+              const jobId = `${prefix}job-${k % 7}`;
+              const batchId = String(k);
+              const outcome = await ledger.chargeAndRelease({
+                jobId,
+                batchId,
+                charges: set.map((institutionId) => ({ institutionId, event })),
+                release:
+                  releaseMode === 'batched'
+                    ? releaseWith(releaser, { jobId, batchId, labels })
+                    : async (scope) => {
+                        await scope.query(`INSERT INTO bench_released (job_id, batch_id, labels) VALUES ($1, $2, $3)`, [
+                          jobId,
+                          batchId,
+                          labels,
+                        ]);
+                      },
+              });
+              if (outcome.status === 'charged') accepted++;
+              else refused++;
+            } catch (err) {
+              errors++;
+              if (errors <= 3) process.stderr.write(`charge error: ${err instanceof Error ? err.message : String(err)}\n`);
+            }
           }
-        }
-      }),
-    );
+        }),
+      );
+      return { accepted, refused, errors };
+    };
+    // Warm-up, not timed: the same calls on other institutions with ample caps, so that the JIT
+    // and the connection pool are warm when timing starts (pgbench's clients connect first, too).
+    if (warmup > 0) {
+      const warmIds: string[] = [];
+      for (let i = 0; i < institutionsCount; i++)
+        warmIds.push((await institutions.create({ name: `warm-${i}`, epsilonCap: 1e6, delta: 1e-6 }, actor)).id);
+      const warm = await spend(warmup, warmIds, 'warm-');
+      if (warm.errors > 0) throw new Error(`${warm.errors} errors during the warm-up`);
+    }
+    const started = process.hrtime.bigint();
+    const { accepted, refused, errors } = await spend(attempts, ids, '');
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-    const budgets = await ledger.listBudgets();
+    const timed = new Set(ids);
+    const budgets = (await ledger.listBudgets()).filter((b) => timed.has(b.institutionId));
     const maxSpent = Math.max(...budgets.map((b) => b.epsilonSpent));
     const overspend = budgets.some((b) => b.epsilonSpent > b.epsilonCap);
     const verification = await verifyLedger(repository, keyPair.publicKey);
-    const [{ c: releases }] = await dataSource.query<{ c: string }[]>(`SELECT count(*) AS c FROM bench_released`);
+    const [{ c: releases }] = await dataSource.query<{ c: string }[]>(
+      `SELECT count(*) AS c FROM bench_released WHERE job_id NOT LIKE 'warm-%'`,
+    );
     await dataSource.destroy();
     return { accepted, refused, errors, seconds, maxSpent, overspend, verified: verification.verified, releases: Number(releases) };
   });
@@ -195,6 +214,7 @@ async function main(): Promise<void> {
       institutions: institutionsCount,
       institutions_per_charge: perAttempt,
       release: releaseMode,
+      warmup,
     })}\n`,
   );
 }
