@@ -10,7 +10,7 @@
  * object with the figures. Nothing is downloaded.
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { DPA_ORDERS, epsilonFromRdp, rdpOfEvent, confidentGnmaxEvent } from '@concord/privacy';
@@ -31,6 +31,8 @@ const TEACHERS_PER_SITE = 10;
 const MECHANISM = { kind: 'confident_gnmax', threshold: 20, sigma1: 8, sigma2: 4 } as const;
 const DELTA = 1e-5;
 const BATCH_SIZE = 100;
+/** Components of the public feature map (edge energy, then PCA of the pool). */
+const FEATURES = 60;
 
 const started = Date.now();
 function say(message: string): void {
@@ -60,6 +62,20 @@ async function main(): Promise<void> {
   const work = mkdtempSync(join(tmpdir(), 'concord-demo-'));
   const children: ChildProcess[] = [];
   try {
+    const pub = ml.loadIdxDataset(join(SUBSET, 'public-images-idx3-ubyte.gz'), join(SUBSET, 'public-labels-idx1-ubyte.gz'));
+    const holdout = ml.loadIdxDataset(join(SUBSET, 'holdout-images-idx3-ubyte.gz'), join(SUBSET, 'holdout-labels-idx1-ubyte.gz'));
+
+    // --- the public feature map every site and the student use (fitted on the pool: no privacy cost), before
+    // the coordinator starts: fitting takes seconds
+    await ml.selectBackend('auto');
+    const featureMap = ml.fitFeatureMap(ml.normalise(pub, ml.imageScaling(255)).features, 784, {
+      edges: ml.DEFAULT_EDGE_ENERGY,
+      components: FEATURES,
+    });
+    const featuresFile = join(work, 'public-features.json');
+    writeFileSync(featuresFile, JSON.stringify(featureMap));
+    say(`public feature map: ${featureMap.description}`);
+
     // --- coordinator -----------------------------------------------------------------------
     const dataDir = join(work, 'coordinator');
     const admin = run(CREATE_KEY, ['--role', 'admin'], { CONCORD_DATA_DIR: dataDir }).trim().split('\n').pop()!;
@@ -83,8 +99,6 @@ async function main(): Promise<void> {
     const api = bearerApi(url, admin);
 
     // --- task and public pool ---------------------------------------------------------------
-    const pub = ml.loadIdxDataset(join(SUBSET, 'public-images-idx3-ubyte.gz'), join(SUBSET, 'public-labels-idx1-ubyte.gz'));
-    const holdout = ml.loadIdxDataset(join(SUBSET, 'holdout-images-idx3-ubyte.gz'), join(SUBSET, 'holdout-labels-idx1-ubyte.gz'));
     const task = await api('POST', '/tasks', {
       name: 'fashion-mnist',
       inputSpec: { kind: 'image', shape: [28, 28, 1], scale: 255 },
@@ -145,10 +159,16 @@ async function main(): Promise<void> {
             s.labels,
             '--teachers',
             String(TEACHERS_PER_SITE),
+            '--features',
+            featuresFile,
+            '--hidden',
+            '64',
             '--epochs',
-            '12',
-            '--workers',
-            '1',
+            '20',
+            '--batch-size',
+            '32',
+            '--learning-rate',
+            '0.003',
             '--seed',
             String(i + 1),
             '--out',
@@ -169,6 +189,7 @@ async function main(): Promise<void> {
       batchDeadlineMs: 120_000,
       minTeachers: 2 * TEACHERS_PER_SITE,
       delta: DELTA,
+      student: { features: 'edges', pcaComponents: FEATURES, semiSupervised: false },
     });
     await api('POST', `/jobs/${job.id}/start`);
     say(
@@ -213,9 +234,8 @@ async function main(): Promise<void> {
     // --- figures the demo can compute because it plays every site ------------------------------
     // The noiseless teacher ensemble on the holdout, and the accuracy of the released labels
     // against the pool's true labels: evaluation only, never sent anywhere.
-    await ml.selectBackend('auto');
     const scaled = ml.normalise(holdout, ml.imageScaling(255));
-    const flat = ml.flatten(scaled);
+    const flat = { features: ml.applyFeatureMap(featureMap, ml.flatten(scaled).features) };
     const votes = new Int32Array(holdout.count * 10);
     let teacherCount = 0;
     for (const s of sites) {
