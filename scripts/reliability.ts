@@ -13,9 +13,13 @@
  *   charged again, once per institution, by a transaction that began after the kill. Every other
  *   kill also checks the lock table just before it, and counts if it cut a charge transaction off.
  *   `kills_inside_charge_tx` must be at least 1. The other kills come at random while the
- *   coordinator serves an agent's request, but not during an aggregation: a kill there leaves the
- *   batch's 60-second lease behind (its owner is gone, and nobody else may take it before it
- *   expires), so the job waits that long — about a minute for each aimed kill.
+ *   coordinator serves an agent's request, not during an aggregation: a kill there leaves the
+ *   batch's lease behind until it expires (5 s; its owner is gone and no longer renews it).
+ * - Replicas: three coordinators on one Postgres, two jobs at once over the same institutions: no
+ *   double release, no uncharged release, no overspend.
+ * - Agent faults: one agent takes a batch and dies (the batch is aggregated at its deadline with
+ *   the others, the dead agent uncharged); another loses the reply to its answer and resends the
+ *   same sealed answer (told `already_received`, charged once).
  * - Hostile input: 10,000 requests that are all invalid (unknown fields, wrong types, malformed
  *   JSON, wrong content types, forged agent signatures): no 5xx, and table checksums unchanged.
  * - RBAC: every documented route × {anonymous, admin, compliance, agent} against the declared table.
@@ -28,6 +32,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
+import type { BatchAssignment } from '@concord/protocol';
 import { TestAgent } from '../test/support/agent-client';
 import { ALL, MATRIX } from '../test/support/rbac-matrix';
 import { AUDITED_TABLES, tableChecksum } from '../test/support/table-checksum';
@@ -187,9 +192,8 @@ async function main(): Promise<void> {
         }
       }
       // The other kills come at random, while the coordinator serves an agent's request for its next
-      // batch — but never during an aggregation: every accepted answer makes the coordinator claim its
-      // batch with a 60-second lease while it checks whether the batch is complete, and a kill then
-      // leaves the lease behind, so the job would wait a minute (the aimed kills do that on purpose).
+      // batch — but never during an aggregation: a kill there leaves the batch's lease behind until it
+      // expires (5 s), a wait the aimed kills take on purpose and the random ones need not.
       // So the script first waits for a quiet moment: no open batch leased or complete, twice, 30 ms
       // apart, at least 100 ms after the last answer. Slots are kept for the aimed kills to come.
       const reserved = chargeTxMisses < CHARGE_TX_MISSES ? CHARGE_TX_KILLS - aimedHits.length : 0;
@@ -314,6 +318,77 @@ async function main(): Promise<void> {
               <> (SELECT count(*) FROM submissions s WHERE s.batch_id = b.id AND s.attempt = b.attempt)`,
       [twoJobs],
     );
+
+    // --- agent faults: one agent dies holding a batch, another loses the answer to its answer ----------
+    // North's network drops the reply to its first answer: it resends the same sealed answer (as the
+    // agent does from its pending store) and must be told it was already received, and be charged
+    // once. East takes its first batch and dies: the batch is aggregated at its deadline with the
+    // others, East uncharged; East never comes back. South answers everything.
+    const [north, south, east] = agents;
+    const faultJob = await api('POST', '/jobs', {
+      taskId: task.id,
+      mechanism: { kind: 'gnmax', sigma: 3 },
+      participants,
+      queries: 30,
+      batchSize: 10,
+      batchDeadlineMs: 3_000,
+      minTeachers: 10,
+      delta: 1e-5,
+    });
+    await api('POST', `/jobs/${faultJob.id}/start`);
+    const votesFor = (batch: BatchAssignment): number[][] => batch.queries.map((q) => [0, 1, 2].map((c) => (c === q.features[0] ? 5 : 0)));
+    let eastDied = false;
+    let resent = 0;
+    let alreadyReceived = 0;
+    const answeredBy = new Map<string, Set<TestAgent>>();
+    for (;;) {
+      if (Date.now() - started > DEADLINE_MS) throw new Error('agent-fault phase ran out of time');
+      const state = await api('GET', `/jobs/${faultJob.id}`);
+      if (['completed', 'failed', 'cancelled'].includes(state.status)) break;
+      for (const agent of eastDied ? [north, south] : [north, south, east]) {
+        const batch = await agent.nextBatch().catch(() => null);
+        if (!batch || batch.jobId !== faultJob.id) continue;
+        const seen = answeredBy.get(batch.batchId) ?? new Set<TestAgent>();
+        answeredBy.set(batch.batchId, seen);
+        if (seen.has(agent)) continue;
+        if (agent === east) {
+          eastDied = true; // took the batch, never answers
+          continue;
+        }
+        const body = agent.answerBody(batch, 5, votesFor(batch));
+        const first = await agent.request('POST', `/agent/batches/${batch.batchId}/answers`, body);
+        if (first.status >= 400) throw new Error(`agent-fault answer: ${first.status} ${await first.text()}`);
+        if (agent === north && resent === 0) {
+          // The reply is lost; the same sealed answer goes again.
+          resent++;
+          const again = await agent.request('POST', `/agent/batches/${batch.batchId}/answers`, body);
+          const json = (await again.json()) as { status?: string };
+          if (again.status < 300 && json.status === 'already_received') alreadyReceived++;
+        }
+        seen.add(agent);
+      }
+      await sleep(100);
+    }
+    const faultFinal = await api('GET', `/jobs/${faultJob.id}`);
+    const faultCharges = await sql.query<{ institution_id: string; batch_id: string; n: string }>(
+      `SELECT institution_id, batch_id, count(*) AS n FROM ledger_entries WHERE kind = 'charge' AND job_id = $1 GROUP BY 1, 2`,
+      [faultJob.id],
+    );
+    const eastInstitution = (await sql.query<{ institution_id: string }>(`SELECT institution_id FROM agents WHERE id = $1`, [east.agentId]))
+      .rows[0]?.institution_id;
+    const agentFaults = {
+      job_completed: faultFinal.status === 'completed',
+      batches_released: faultFinal.released / 10,
+      killed_mid_batch: eastDied ? 1 : 0,
+      dead_agent_charges: faultCharges.rows.filter((r) => r.institution_id === eastInstitution).length,
+      resends_after_lost_reply: resent,
+      already_received: alreadyReceived,
+      double_charges: faultCharges.rows.filter((r) => Number(r.n) > 1).length,
+      charges_per_batch: [...new Set(faultCharges.rows.map((r) => r.batch_id))].map(
+        (b) => faultCharges.rows.filter((r) => r.batch_id === b).length,
+      ),
+    };
+    say(`agent faults: ${JSON.stringify(agentFaults)}`);
 
     const verify = spawnSync(process.execPath, [CLI('ledger-verify')], { env, encoding: 'utf8' });
     const ledgerVerified = verify.status === 0 && (JSON.parse(verify.stdout.trim()) as { verified: boolean }).verified;
@@ -440,6 +515,7 @@ async function main(): Promise<void> {
       rows_changed_by_bad_input: rowsChanged,
       rbac_cases: rbacCases,
       rbac_failures: rbacFailures,
+      agent_faults: agentFaults,
       wall_s: Math.round((Date.now() - started) / 1000),
     };
     process.stdout.write(`${JSON.stringify(result)}\n`);
@@ -456,7 +532,15 @@ async function main(): Promise<void> {
       !result.overspend &&
       result.http_5xx === 0 &&
       result.rows_changed_by_bad_input === 0 &&
-      result.rbac_failures === 0;
+      result.rbac_failures === 0 &&
+      agentFaults.job_completed &&
+      agentFaults.batches_released === 3 &&
+      agentFaults.killed_mid_batch === 1 &&
+      agentFaults.dead_agent_charges === 0 &&
+      agentFaults.already_received === 1 &&
+      agentFaults.double_charges === 0 &&
+      agentFaults.charges_per_batch.length === 3 &&
+      agentFaults.charges_per_batch.every((n) => n === 2);
     process.exitCode = ok ? 0 : 1;
   } finally {
     coordinator?.kill('SIGKILL');
