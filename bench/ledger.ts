@@ -9,13 +9,11 @@
  */
 import 'reflect-metadata';
 import { spawnSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateSigningKeyPair } from '@concord/crypto';
 import { DPA_ORDERS, epsilonFromRdp, gnmaxEvent } from '@concord/privacy';
-import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import { dataSourceOptions } from '../apps/coordinator/src/database/data-source-options';
 import { InstitutionsRepository } from '../apps/coordinator/src/institutions/institutions.repository';
@@ -24,30 +22,16 @@ import { LedgerKey } from '../apps/coordinator/src/ledger/ledger-key';
 import { LedgerRepository } from '../apps/coordinator/src/ledger/ledger.repository';
 import { type BatchReleaser, LedgerService, releaseWith } from '../apps/coordinator/src/ledger/ledger.service';
 import { verifyLedger } from '../apps/coordinator/src/ledger/verify-ledger';
+import { intArg } from '../scripts/lib/cli-args';
+import { createScratchDatabase } from '../scripts/lib/scratch-database';
 
-function arg(name: string, fallback: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  if (i < 0) return fallback;
-  const value = Number(process.argv[i + 1]);
-  if (!Number.isInteger(value) || value <= 0) throw new Error(`--${name} must be a positive integer`);
-  return value;
-}
-
+/** Runs `work` on a scratch database of the server, dropped afterwards. */
 async function withServer<T>(serverUrl: string, work: (url: string, name: string) => Promise<T>): Promise<T> {
-  const name = `concord_bench_${randomBytes(4).toString('hex')}`;
-  const admin = new Client({ connectionString: serverUrl });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE "${name}"`);
-  await admin.end();
-  const url = new URL(serverUrl);
-  url.pathname = `/${name}`;
+  const db = await createScratchDatabase(serverUrl, 'concord_bench');
   try {
-    return await work(url.toString(), name);
+    return await work(db.url, db.name);
   } finally {
-    const cleanup = new Client({ connectionString: serverUrl });
-    await cleanup.connect();
-    await cleanup.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
-    await cleanup.end();
+    await db.drop();
   }
 }
 
@@ -81,11 +65,11 @@ function pgbenchTps(dbUrl: string, clients: number, seconds: number): number {
 }
 
 async function main(): Promise<void> {
-  const spenders = arg('spenders', 64);
-  const attempts = arg('attempts', 1000);
-  const institutionsCount = arg('institutions', 16);
+  const spenders = intArg('spenders', 64);
+  const attempts = intArg('attempts', 1000);
+  const institutionsCount = intArg('institutions', 16);
   const perAttempt = Math.min(3, institutionsCount);
-  const warmup = arg('warmup', 300);
+  const warmup = intArg('warmup', 300);
   const releaseMode = process.argv.includes('--release-per-call') ? 'per_call' : 'batched';
   const serverUrl = process.env.DATABASE_URL;
   if (!serverUrl) throw new Error('DATABASE_URL must point at a Postgres server (the benchmark creates and drops its own database)');

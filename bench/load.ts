@@ -35,20 +35,13 @@ import type { BatchAssignment } from '@concord/protocol';
 import { Client } from 'pg';
 import { TestAgent } from '../test/support/agent-client';
 import { bearerApi, coordinatorCli, createApiKey, freePort, sigkill, startBuiltCoordinator } from '../scripts/lib/local-server';
+import { intArg } from '../scripts/lib/cli-args';
 import { createScratchDatabase } from '../scripts/lib/scratch-database';
 
-function arg(name: string, fallback: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  if (i < 0) return fallback;
-  const value = Number(process.argv[i + 1]);
-  if (!Number.isInteger(value) || value <= 0) throw new Error(`--${name} must be a positive integer`);
-  return value;
-}
-
-const CONNECTIONS = arg('connections', 10);
-const READ_SECONDS = arg('seconds', 10);
-const ANSWERS = arg('answers', 2400);
-const INSTITUTIONS = arg('institutions', 3);
+const CONNECTIONS = intArg('connections', 10);
+const READ_SECONDS = intArg('seconds', 10);
+const ANSWERS = intArg('answers', 2400);
+const INSTITUTIONS = intArg('institutions', 3);
 const BATCH_SIZE = 10;
 const TEACHERS = 10;
 const CLASSES = ['a', 'b', 'c'];

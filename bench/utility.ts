@@ -19,17 +19,16 @@
  * the teachers' votes. It prints one JSON line per configuration, then the best configuration at
  * sanitised ε ≤ 2 again as the last line. Progress goes to stderr.
  */
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import * as ml from '@concord/ml';
 import { PATE_ORDERS, planSmoothSensitivityRelease } from '@concord/privacy';
-import { bearerApi, freePort, waitForHealth } from '../scripts/lib/local-server';
+import { createImageTask } from '../scripts/lib/image-task';
+import { bearerApi, createApiKey, freePort, startBuiltCoordinator } from '../scripts/lib/local-server';
 
 const ROOT = resolve(__dirname, '..');
-const COORDINATOR = join(ROOT, 'dist', 'apps', 'coordinator', 'src', 'main.js');
-const CREATE_KEY = join(ROOT, 'dist', 'apps', 'coordinator', 'src', 'cli', 'admin-create-key.js');
 const AGENT = join(ROOT, 'bin', 'concord-agent.js');
 const FASHION = process.env.FASHION_MNIST_DIR ?? '/usr/share/datasets/fashion-mnist';
 const CLASSES = ['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot'];
@@ -102,12 +101,6 @@ const say = (message: string): void => {
 };
 const seconds = (ms: number): number => Math.round(ms / 100) / 10;
 
-function run(command: string, args: string[], env: NodeJS.ProcessEnv = {}): string {
-  const r = spawnSync(process.execPath, [command, ...args], { env: { ...process.env, ...env }, encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`${command} ${args.join(' ')} failed (${r.status}): ${r.stderr || r.stdout}`);
-  return r.stdout;
-}
-
 function runAsync(command: string, args: string[], label: string): Promise<string> {
   return new Promise((res, rej) => {
     const child = spawn(process.execPath, [command, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -170,41 +163,13 @@ async function main(): Promise<void> {
 
     // --- coordinator and task --------------------------------------------------------------------
     const dataDir = join(work, 'coordinator');
-    const admin = run(CREATE_KEY, ['--role', 'admin'], { CONCORD_DATA_DIR: dataDir }).trim().split('\n').pop()!;
+    const env = { ...process.env, CONCORD_DATA_DIR: dataDir, LOG_LEVEL: 'warn', CONCORD_RATE_LIMIT_RPS: '0' };
+    const admin = createApiKey(env, 'admin');
     const port = await freePort();
     const url = `http://127.0.0.1:${port}`;
-    const coordinator = spawn(process.execPath, [COORDINATOR], {
-      env: {
-        ...process.env,
-        PORT: String(port),
-        HOST: '127.0.0.1',
-        CONCORD_DATA_DIR: dataDir,
-        LOG_LEVEL: 'warn',
-        CONCORD_RATE_LIMIT_RPS: '0',
-      },
-      stdio: ['ignore', 'ignore', 'inherit'],
-    });
-    children.push(coordinator);
-    await waitForHealth(url, 60_000);
+    children.push(await startBuiltCoordinator(env, port, { stderr: 'inherit', timeoutMs: 60_000 }));
     const api = bearerApi(url, admin);
-    const task = await api('POST', '/tasks', {
-      name: 'fashion-mnist',
-      inputSpec: { kind: 'image', shape: [28, 28, 1], scale: 255 },
-      classes: CLASSES,
-    });
-    const rows = (d: ml.Dataset, from: number, to: number): number[][] =>
-      Array.from({ length: to - from }, (_, i) => Array.from(d.features.subarray((from + i) * 784, (from + i + 1) * 784)));
-    for (let s = 0; s < pool.count; s += 250) {
-      await api('POST', `/tasks/${task.id}/pool`, { split: 'public', examples: rows(pool, s, Math.min(pool.count, s + 250)) });
-    }
-    for (let s = 0; s < test.count; s += 250) {
-      const to = Math.min(test.count, s + 250);
-      await api('POST', `/tasks/${task.id}/pool`, {
-        split: 'holdout',
-        examples: rows(test, s, to),
-        labels: Array.from(test.labels.subarray(s, to)),
-      });
-    }
+    const task = await createImageTask(api, { name: 'fashion-mnist', shape: [28, 28, 1], scale: 255, classes: CLASSES }, pool, test);
     stage('coordinator_s');
     say(`coordinator at ${url} (embedded PGlite); task with ${pool.count} public and ${test.count} holdout examples`);
 

@@ -15,12 +15,11 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { DPA_ORDERS, epsilonFromRdp, rdpOfEvent, confidentGnmaxEvent } from '@concord/privacy';
 import * as ml from '@concord/ml';
-import { bearerApi, freePort, waitForHealth } from './lib/local-server';
+import { createImageTask } from './lib/image-task';
+import { bearerApi, createApiKey, freePort, startBuiltCoordinator } from './lib/local-server';
 
 const ROOT = resolve(__dirname, '..');
 const SUBSET = join(ROOT, 'datasets', 'fashion-mnist-subset');
-const COORDINATOR = join(ROOT, 'dist', 'apps', 'coordinator', 'src', 'main.js');
-const CREATE_KEY = join(ROOT, 'dist', 'apps', 'coordinator', 'src', 'cli', 'admin-create-key.js');
 const AGENT = join(ROOT, 'bin', 'concord-agent.js');
 const CLASSES = ['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot'];
 
@@ -78,44 +77,17 @@ async function main(): Promise<void> {
 
     // --- coordinator -----------------------------------------------------------------------
     const dataDir = join(work, 'coordinator');
-    const admin = run(CREATE_KEY, ['--role', 'admin'], { CONCORD_DATA_DIR: dataDir }).trim().split('\n').pop()!;
-    const complianceKey = KEEP ? run(CREATE_KEY, ['--role', 'compliance'], { CONCORD_DATA_DIR: dataDir }).trim().split('\n').pop()! : '';
+    const env = { ...process.env, CONCORD_DATA_DIR: dataDir, LOG_LEVEL: 'warn', CONCORD_RATE_LIMIT_RPS: '0' };
+    const admin = createApiKey(env, 'admin');
+    const complianceKey = KEEP ? createApiKey(env, 'compliance') : '';
     const port = await freePort();
     const url = `http://127.0.0.1:${port}`;
-    const coordinator = spawn(process.execPath, [COORDINATOR], {
-      env: {
-        ...process.env,
-        PORT: String(port),
-        HOST: '127.0.0.1',
-        CONCORD_DATA_DIR: dataDir,
-        LOG_LEVEL: 'warn',
-        CONCORD_RATE_LIMIT_RPS: '0',
-      },
-      stdio: ['ignore', 'ignore', 'inherit'],
-    });
-    children.push(coordinator);
-    await waitForHealth(url, 30_000);
+    children.push(await startBuiltCoordinator(env, port, { stderr: 'inherit' }));
     say(`coordinator up at ${url} (embedded PGlite in ${dataDir})`);
     const api = bearerApi(url, admin);
 
     // --- task and public pool ---------------------------------------------------------------
-    const task = await api('POST', '/tasks', {
-      name: 'fashion-mnist',
-      inputSpec: { kind: 'image', shape: [28, 28, 1], scale: 255 },
-      classes: CLASSES,
-    });
-    const rows = (d: ml.Dataset, from: number, to: number): number[][] =>
-      Array.from({ length: to - from }, (_, i) => Array.from(d.features.subarray((from + i) * 784, (from + i + 1) * 784)));
-    for (let s = 0; s < pub.count; s += 250)
-      await api('POST', `/tasks/${task.id}/pool`, { split: 'public', examples: rows(pub, s, Math.min(pub.count, s + 250)) });
-    for (let s = 0; s < holdout.count; s += 250) {
-      const to = Math.min(holdout.count, s + 250);
-      await api('POST', `/tasks/${task.id}/pool`, {
-        split: 'holdout',
-        examples: rows(holdout, s, to),
-        labels: Array.from(holdout.labels.subarray(s, to)),
-      });
-    }
+    const task = await createImageTask(api, { name: 'fashion-mnist', shape: [28, 28, 1], scale: 255, classes: CLASSES }, pub, holdout);
     say(`task fashion-mnist: ${pub.count} public (unlabelled) queries, ${holdout.count} holdout examples`);
 
     // --- the job's worst case, so that budgets admit it -------------------------------------

@@ -63,19 +63,26 @@ export function createApiKey(env: NodeJS.ProcessEnv, role: 'admin' | 'compliance
   return run.stdout.trim().split('\n').pop()!;
 }
 
-/** Starts the built coordinator on 127.0.0.1:`port` with `env` and resolves once `/health` answers 200. */
-export async function startBuiltCoordinator(env: NodeJS.ProcessEnv, port: number): Promise<ChildProcess> {
+/**
+ * Starts the built coordinator on 127.0.0.1:`port` with `env` and resolves once `/health` answers
+ * 200. `stderr: 'inherit'` shows its warnings and errors (the demo and benchmarks do).
+ */
+export async function startBuiltCoordinator(
+  env: NodeJS.ProcessEnv,
+  port: number,
+  options: { stderr?: 'inherit' | 'ignore'; timeoutMs?: number } = {},
+): Promise<ChildProcess> {
   if (!existsSync(BUILT_COORDINATOR)) throw new Error(`${BUILT_COORDINATOR} is missing: run \`npm run build\``);
   const child = spawn(process.execPath, [BUILT_COORDINATOR], {
     env: { ...env, PORT: String(port), HOST: '127.0.0.1' },
-    stdio: ['ignore', 'ignore', 'ignore'],
+    stdio: ['ignore', 'ignore', options.stderr ?? 'ignore'],
   });
   const exited = new Promise<never>((_, reject) =>
     child.once('exit', (code, signal) => reject(new Error(`the coordinator exited during start (${signal ?? code})`))),
   );
   exited.catch(() => undefined);
   try {
-    await Promise.race([waitForHealth(`http://127.0.0.1:${port}`, 30_000, 50), exited]);
+    await Promise.race([waitForHealth(`http://127.0.0.1:${port}`, options.timeoutMs ?? 30_000, 50), exited]);
   } catch (err) {
     child.kill('SIGKILL');
     throw err;

@@ -6,67 +6,26 @@
  * nothing sealed or sent, and the genuine one must work.
  */
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bytesToBase64, generateIdentity, openEnvelope, readKeyFile } from '@concord/crypto';
 import { answerContext, signBoxKeyStatement, verifyBoxKeyStatement } from '@concord/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { institutionWithToken, runAgent, startCoordinator, startJob, type TestCoordinator, waitForJob } from '../support/agent-harness';
+import {
+  institutionWithToken,
+  RecordingProxy,
+  type Rewrite,
+  runAgent,
+  startCoordinator,
+  startJob,
+  type TestCoordinator,
+  waitForJob,
+} from '../support/agent-harness';
 import { createSite, publicPool, SITE_CLASSES, SITE_TEACHERS } from '../support/agent-site';
-
-type Rewrite = (route: string, json: any) => any;
-
-/** A reverse proxy that records each request's route and may rewrite the coordinator's JSON answers. */
-class TamperingProxy {
-  readonly routes: string[] = [];
-  rewrite?: Rewrite;
-  private server?: Server;
-  url = '';
-
-  constructor(private readonly target: string) {}
-
-  async start(): Promise<this> {
-    this.server = createServer((req, res) => void this.handle(req, res));
-    await new Promise<void>((r) => this.server!.listen(0, '127.0.0.1', r));
-    this.url = `http://127.0.0.1:${(this.server.address() as { port: number }).port}`;
-    return this;
-  }
-
-  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const chunks: Buffer[] = [];
-    for await (const chunk of req) chunks.push(chunk as Buffer);
-    const body = Buffer.concat(chunks);
-    const route = `${req.method} ${req.url}`;
-    this.routes.push(route);
-    const headers: Record<string, string> = {};
-    for (const [name, value] of Object.entries(req.headers)) {
-      if (typeof value === 'string' && !['host', 'connection', 'content-length', 'transfer-encoding'].includes(name)) headers[name] = value;
-    }
-    const upstream = await fetch(`${this.target}${req.url}`, { method: req.method, headers, body: body.length > 0 ? body : undefined });
-    let reply = Buffer.from(await upstream.arrayBuffer());
-    const type = upstream.headers.get('content-type');
-    if (this.rewrite && type?.includes('json') && reply.length > 0) {
-      reply = Buffer.from(JSON.stringify(this.rewrite(route, JSON.parse(reply.toString()))));
-    }
-    res.writeHead(upstream.status, type ? { 'content-type': type } : {});
-    res.end(reply);
-  }
-
-  reset(rewrite?: Rewrite): void {
-    this.routes.length = 0;
-    this.rewrite = rewrite;
-  }
-
-  async close(): Promise<void> {
-    this.server?.closeAllConnections();
-    await new Promise<void>((r) => (this.server ? this.server.close(() => r()) : r()));
-  }
-}
 
 describe('a box key substituted in transit is refused; the genuine one is used', () => {
   let c: TestCoordinator;
-  let proxy: TamperingProxy;
+  let proxy: RecordingProxy;
   let root: string;
   /** The attacker: a valid X25519 box key and an Ed25519 key of its own. */
   const attacker = generateIdentity();
@@ -126,7 +85,7 @@ describe('a box key substituted in transit is refused; the genuine one is used',
 
   beforeAll(async () => {
     c = await startCoordinator();
-    proxy = await new TamperingProxy(c.baseUrl).start();
+    proxy = await new RecordingProxy(c.baseUrl).start();
     root = mkdtempSync(join(tmpdir(), 'concord-box-key-'));
   });
 

@@ -6,6 +6,7 @@ import { JobsRepository } from '../../apps/coordinator/src/jobs/jobs.repository'
 import { JobsSweeper } from '../../apps/coordinator/src/jobs/jobs.sweeper';
 import { batchEvent } from '../../apps/coordinator/src/jobs/mechanism';
 import { type ChargeRequest, LedgerService } from '../../apps/coordinator/src/ledger/ledger.service';
+import { bearerApi } from '../../scripts/lib/local-server';
 import { TestAgent } from '../support/agent-client';
 import { startTestApp, type RunningApp } from '../support/app';
 import { createTestDatabase, type TestDatabase } from '../support/database';
@@ -26,16 +27,7 @@ describe('batch leases and batched release', () => {
   const institutions: string[] = [];
   const agents: TestAgent[] = [];
 
-  async function call(method: string, path: string, body?: unknown): Promise<any> {
-    const res = await fetch(`${running.baseUrl}${path}`, {
-      method,
-      headers: { authorization: `Bearer ${admin}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await res.text();
-    if (res.status >= 400) throw new Error(`${method} ${path}: ${res.status} ${text}`);
-    return text ? JSON.parse(text) : null;
-  }
+  const call = (method: string, path: string, body?: unknown): Promise<any> => bearerApi(running.baseUrl, admin)(method, path, body);
 
   /** A running gnmax job over both institutions; both must answer (5 teachers each, 10 required). */
   async function startJob(queries: number): Promise<string> {

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiKeysService } from '../../apps/coordinator/src/auth/api-keys.service';
+import { bearerApi } from '../../scripts/lib/local-server';
 import { TestAgent } from '../support/agent-client';
 import { startTestApp, type RunningApp } from '../support/app';
 import { createTestDatabase, type TestDatabase } from '../support/database';
@@ -12,16 +13,7 @@ describe('a job across a coordinator restart', () => {
   let ledgerKeyFile: string;
   let boxKeyFile: string;
 
-  async function call(method: string, path: string, body?: unknown): Promise<any> {
-    const res = await fetch(`${running!.baseUrl}${path}`, {
-      method,
-      headers: { authorization: `Bearer ${admin}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await res.text();
-    if (res.status >= 400) throw new Error(`${method} ${path}: ${res.status} ${text}`);
-    return text ? JSON.parse(text) : null;
-  }
+  const call = (method: string, path: string, body?: unknown): Promise<any> => bearerApi(running!.baseUrl, admin)(method, path, body);
 
   beforeAll(async () => {
     db = await createTestDatabase();

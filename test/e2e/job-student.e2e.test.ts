@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiKeysService } from '../../apps/coordinator/src/auth/api-keys.service';
-import { startTestApp, type RunningApp } from '../support/app';
+import { apiCall, startTestApp, type RunningApp } from '../support/app';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 
 describe("a job's student settings", () => {
@@ -11,15 +11,8 @@ describe("a job's student settings", () => {
   let tabularTask: string;
   let institution: string;
 
-  async function call(method: string, path: string, body?: unknown): Promise<{ status: number; json: any }> {
-    const res = await fetch(`${running.baseUrl}${path}`, {
-      method,
-      headers: { authorization: `Bearer ${admin}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await res.text();
-    return { status: res.status, json: text ? JSON.parse(text) : null };
-  }
+  const call = (method: string, path: string, body?: unknown): Promise<{ status: number; json: any }> =>
+    apiCall(running.baseUrl, admin, method, path, body);
 
   const job = (taskId: string, student?: unknown): Record<string, unknown> => ({
     taskId,

@@ -5,7 +5,7 @@ import { Client } from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiKeysService } from '../../apps/coordinator/src/auth/api-keys.service';
 import { TestAgent } from '../support/agent-client';
-import { startTestApp, type RunningApp } from '../support/app';
+import { apiCall, startTestApp, type RunningApp } from '../support/app';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 import { TOY_CLASSES, toyExample, toyHistogram } from '../support/toy-task';
 
@@ -26,15 +26,8 @@ describe('a whole Confident-GNMax job over HTTP, three institutions', () => {
   const institutions: string[] = [];
   const agents: TestAgent[] = [];
 
-  async function call(method: string, path: string, body?: unknown): Promise<{ status: number; json: any }> {
-    const res = await fetch(`${running.baseUrl}${path}`, {
-      method,
-      headers: { authorization: `Bearer ${admin}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await res.text();
-    return { status: res.status, json: text ? JSON.parse(text) : null };
-  }
+  const call = (method: string, path: string, body?: unknown): Promise<{ status: number; json: any }> =>
+    apiCall(running.baseUrl, admin, method, path, body);
 
   async function count(table: string): Promise<number> {
     return Number((await sql.query(`SELECT count(*) AS c FROM ${table}`)).rows[0].c);

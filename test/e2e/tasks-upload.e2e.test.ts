@@ -2,7 +2,7 @@ import { gzipSync } from 'node:zlib';
 import { encodeIdx } from '@concord/ml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiKeysService } from '../../apps/coordinator/src/auth/api-keys.service';
-import { startTestApp, type RunningApp } from '../support/app';
+import { apiCall, startTestApp, type RunningApp } from '../support/app';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 
 describe('public pool and holdout uploads (JSON, IDX, CSV)', () => {
@@ -10,15 +10,8 @@ describe('public pool and holdout uploads (JSON, IDX, CSV)', () => {
   let running: RunningApp;
   let admin: string;
 
-  async function call(method: string, path: string, body?: unknown): Promise<{ status: number; json: any }> {
-    const res = await fetch(`${running.baseUrl}${path}`, {
-      method,
-      headers: { authorization: `Bearer ${admin}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await res.text();
-    return { status: res.status, json: text ? JSON.parse(text) : null };
-  }
+  const call = (method: string, path: string, body?: unknown): Promise<{ status: number; json: any }> =>
+    apiCall(running.baseUrl, admin, method, path, body);
 
   beforeAll(async () => {
     db = await createTestDatabase();

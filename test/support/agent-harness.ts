@@ -10,7 +10,7 @@ import { resolve } from 'node:path';
 import { Client } from 'pg';
 import { ApiKeysService } from '../../apps/coordinator/src/auth/api-keys.service';
 import { COORDINATOR_KEYS, type CoordinatorKeys } from '../../apps/coordinator/src/agents/coordinator-keys';
-import { startTestApp, type RunningApp } from './app';
+import { apiCall, startTestApp, type RunningApp } from './app';
 import { createTestDatabase, type TestDatabase } from './database';
 
 const ROOT = resolve(__dirname, '../..');
@@ -31,15 +31,8 @@ export async function startCoordinator(): Promise<TestCoordinator> {
   const sql = new Client({ connectionString: db.url });
   await sql.connect();
   const admin = (await running.app.get(ApiKeysService).create('admin')).key;
-  const call = async (method: string, path: string, body?: unknown): Promise<{ status: number; json: any }> => {
-    const res = await fetch(`${running.baseUrl}${path}`, {
-      method,
-      headers: { authorization: `Bearer ${admin}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await res.text();
-    return { status: res.status, json: text ? JSON.parse(text) : null };
-  };
+  const call = (method: string, path: string, body?: unknown): Promise<{ status: number; json: any }> =>
+    apiCall(running.baseUrl, admin, method, path, body);
   return {
     running,
     baseUrl: running.baseUrl,
@@ -149,14 +142,19 @@ export interface RecordedExchange {
   responseBody?: Buffer;
 }
 
+/** Rewrites a JSON answer of the coordinator ("METHOD /path", parsed body) → the body sent on. */
+export type Rewrite = (route: string, json: any) => any;
+
 /**
  * A reverse proxy in front of the coordinator that records every request byte (and the answers).
  * `beforeReply` can withhold an answer after the coordinator has processed the request: the test
  * then kills the agent, which never learns the outcome — a crash between send and response.
+ * `rewrite` can change the coordinator's JSON answers on their way back (a man in the middle).
  */
 export class RecordingProxy {
   readonly exchanges: RecordedExchange[] = [];
   beforeReply?: (exchange: RecordedExchange) => 'deliver' | 'withhold';
+  rewrite?: Rewrite;
   private server?: Server;
   url = '';
 
@@ -195,8 +193,23 @@ export class RecordingProxy {
       return;
     }
     const type = upstream.headers.get('content-type');
+    let reply = exchange.responseBody;
+    if (this.rewrite && type?.includes('json') && reply.length > 0) {
+      reply = Buffer.from(JSON.stringify(this.rewrite(`${exchange.method} ${exchange.url}`, JSON.parse(reply.toString()))));
+    }
     res.writeHead(upstream.status, type ? { 'content-type': type } : {});
-    res.end(exchange.responseBody);
+    res.end(reply);
+  }
+
+  /** "METHOD /path" of every request so far. */
+  get routes(): string[] {
+    return this.exchanges.map((e) => `${e.method} ${e.url}`);
+  }
+
+  /** Forgets the requests so far and sets (or clears) the rewrite. */
+  reset(rewrite?: Rewrite): void {
+    this.exchanges.length = 0;
+    this.rewrite = rewrite;
   }
 
   async close(): Promise<void> {

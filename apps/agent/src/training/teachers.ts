@@ -157,14 +157,22 @@ async function modelDirEnsemble(dir: string): Promise<TeacherEnsemble> {
   await ml.selectBackend('auto');
   const models = await Promise.all(dirs.map((d) => ml.loadModel(d)));
   const { normalisation, featureMap } = readManifest(dir);
+  if (featureMap) {
+    // Checked once, when the teachers are opened; per batch only the row width is compared.
+    const problem = ml.featureMapProblem(featureMap, featureMap.inputSize);
+    if (problem !== null) throw new AgentError(`${TEACHERS_MANIFEST}: ${problem}`, EXIT.configuration);
+  }
   return {
     description: `${dirs.length} tfjs models in ${dir}${featureMap ? ` on ${featureMap.description}` : ''}`,
     knownCount: dirs.length,
     predict(features) {
       const normalised = Float32Array.from(features.flatMap((row) => normaliseRow(row, normalisation)));
-      if (featureMap) {
-        const problem = ml.featureMapProblem(featureMap, normalised.length / Math.max(1, features.length));
-        if (problem !== null) throw new AgentError(`${TEACHERS_MANIFEST}: ${problem}`, EXIT.configuration);
+      const width = normalised.length / Math.max(1, features.length);
+      if (featureMap && featureMap.inputSize !== width) {
+        throw new AgentError(
+          `${TEACHERS_MANIFEST}: the feature map takes ${featureMap.inputSize} features, the batch has ${width}`,
+          EXIT.configuration,
+        );
       }
       // The feature map is shared by every teacher: applied once per batch, not once per teacher.
       const flat = featureMap ? ml.applyFeatureMap(featureMap, normalised) : normalised;

@@ -71,17 +71,14 @@ export function buildMlp(spec: MlpSpec, seed: number): tf.Sequential {
   return model;
 }
 
-/** Checks a projection's shape against a spec's input; throws naming what disagrees. */
+/** Checks a projection against a spec's projection layer; throws naming what disagrees. */
 export function checkProjection(spec: MlpSpec, projection: LinearProjection): void {
   if (spec.projection === undefined) throw new Error('the model has no projection layer');
-  const { inputSize, outputSize, mean, basis } = projection;
-  if (inputSize !== spec.inputSize) throw new Error(`projection takes ${inputSize} features, the model ${spec.inputSize}`);
-  if (outputSize !== spec.projection.outputSize)
-    throw new Error(`projection gives ${outputSize} features, the model expects ${spec.projection.outputSize}`);
-  if (mean.length !== inputSize) throw new Error(`projection mean has ${mean.length} values, expected ${inputSize}`);
-  if (basis.length !== inputSize * outputSize)
-    throw new Error(`projection basis has ${basis.length} values, expected ${inputSize * outputSize}`);
-  if (![...mean, ...basis].every(Number.isFinite)) throw new Error('projection has a non-finite value');
+  const problem = checkLinearProjection(projection, spec.inputSize);
+  if (problem !== null) throw new Error(problem);
+  if (projection.outputSize !== spec.projection.outputSize) {
+    throw new Error(`projection gives ${projection.outputSize} features, the model expects ${spec.projection.outputSize}`);
+  }
 }
 
 /** Why `p` is not a usable projection of `inputSize` features, or null. */
