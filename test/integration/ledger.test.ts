@@ -325,6 +325,29 @@ describe(`privacy ledger (${kind})`, () => {
     expect((await verifyLedger(h.repository, h.keyPair.publicKey)).problems).toEqual([]);
   });
 
+  it('refuses ids the database cannot hold or that name no institution, by field, before touching anything', async () => {
+    const a = await institution(5);
+    const call = (jobId: string, batchId: string, institutionId: string) =>
+      h.ledger.chargeAndRelease({
+        jobId,
+        batchId,
+        charges: [{ institutionId, event: gnmaxEvent(40, 20) }],
+        release: () => Promise.resolve(0),
+      });
+    await expect(call('job\u0000x', '1', a)).rejects.toMatchObject({ status: 400, errors: [expect.objectContaining({ field: 'jobId' })] });
+    await expect(call(`job-${n}`, "1'\u0000", a)).rejects.toMatchObject({ errors: [expect.objectContaining({ field: 'batchId' })] });
+    await expect(call(`job-${n}`, '1', "x'); DROP TABLE ledger_entries; --")).rejects.toMatchObject({
+      errors: [expect.objectContaining({ field: 'charges[0].institutionId' })],
+    });
+    // Quotes and backslashes in ids are data, not SQL: charged and found again as such.
+    const odd = `job-${n} 'quoted' \\ back\\slash`;
+    const first = await call(odd, "b'1", a);
+    expect(first.status).toBe('charged');
+    const again = await call(odd, "b'1", a);
+    expect(again).toMatchObject({ status: 'charged', replayed: true });
+    expect((await h.ledger.getBudget(a)).entries).toBe(2);
+  });
+
   it('refuses a release step that is neither a function nor a batch release', async () => {
     const a = await institution(5);
     await expect(

@@ -86,6 +86,19 @@ describe('canonicalJson on number arrays', () => {
     expect(canonicalJson({ rdp: values })).toBe(`{"rdp":[${values.map((v) => canonicalJson(v)).join(',')}]}`);
   });
 
+  it('reuses the text of a frozen number array, and never of one that can change', () => {
+    const frozen = Object.freeze([0.5, 1e-7]);
+    expect(canonicalJson({ a: frozen, b: frozen })).toBe('{"a":[0.5,1e-7],"b":[0.5,1e-7]}');
+    expect(canonicalJson(frozen)).toBe('[0.5,1e-7]');
+    const open = [0.5, 1e-7];
+    expect(canonicalJson(open)).toBe('[0.5,1e-7]');
+    open[0] = 2;
+    expect(canonicalJson(open)).toBe('[2,1e-7]');
+    // A frozen array of other things is written (and checked) every time.
+    expect(() => canonicalJson(Object.freeze([1, Number.NaN]))).toThrow(/\$\[1\]/);
+    expect(() => canonicalJson(Object.freeze([1, Number.NaN]))).toThrow(/\$\[1\]/);
+  });
+
   it('still refuses non-finite numbers and holes inside number arrays', () => {
     expect(() => canonicalJson([1, Infinity])).toThrow(/\$\[1\]/);
     expect(() => canonicalJson([1, , 3])).toThrow(/hole/);

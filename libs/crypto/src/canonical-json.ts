@@ -47,6 +47,9 @@ function isDenseFiniteNumberArray(value: readonly unknown[]): boolean {
   return true;
 }
 
+/** Canonical text of frozen dense number arrays already written (immutable, so the text holds). */
+const frozenNumberArrays = new WeakMap<readonly unknown[], string>();
+
 function write(value: unknown, path: string, ancestors: Set<object>): string {
   switch (typeof value) {
     case 'string':
@@ -75,8 +78,19 @@ function write(value: unknown, path: string, ancestors: Set<object>): string {
   try {
     if (Array.isArray(value)) {
       // Fast path for dense arrays of finite numbers (RDP vectors): JSON.stringify formats each
-      // exactly as the general path does, without building an error path per element.
-      if (isDenseFiniteNumberArray(value)) return JSON.stringify(value);
+      // exactly as the general path does, without building an error path per element. A frozen
+      // array cannot change, so its text is kept and reused (the ledger hashes the same frozen
+      // RDP vector into every charge of a job).
+      const frozen = Object.isFrozen(value);
+      if (frozen) {
+        const known = frozenNumberArrays.get(value);
+        if (known !== undefined) return known;
+      }
+      if (isDenseFiniteNumberArray(value)) {
+        const text = JSON.stringify(value);
+        if (frozen) frozenNumberArrays.set(value, text);
+        return text;
+      }
       const items: string[] = [];
       for (let i = 0; i < value.length; i++) {
         if (!Object.prototype.hasOwnProperty.call(value, i)) {

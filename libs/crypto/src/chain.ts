@@ -47,8 +47,13 @@ export function hashEntry(prevHash: string, body: object): string {
     .digest('hex');
 }
 
+/** The text an entry's signature covers: a domain label, then the entry hash (checked). */
+export function ledgerEntrySigningText(hash: string): string {
+  return `${LEDGER_SIGNING_DOMAIN}${checkHash(hash, 'hash')}`;
+}
+
 function entrySigningBytes(hash: string): Uint8Array {
-  return utf8ToBytes(`${LEDGER_SIGNING_DOMAIN}${checkHash(hash, 'hash')}`);
+  return utf8ToBytes(ledgerEntrySigningText(hash));
 }
 
 /** The coordinator's signature of an entry hash, base64 (64 bytes). */

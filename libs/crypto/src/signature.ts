@@ -87,7 +87,7 @@ export function signingPublicKeyOf(secretKey: Uint8Array): Uint8Array {
 }
 
 /** DER prefix of an Ed25519 PKCS#8 PrivateKeyInfo holding a 32-byte seed (RFC 8410). */
-const ED25519_PKCS8_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex');
+export const ED25519_PKCS8_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex');
 
 /** node:crypto private keys of secret keys already used, with a snapshot of the bytes they came from. */
 const privateKeys = new WeakMap<Uint8Array, { snapshot: Uint8Array; key: KeyObject }>();

@@ -21,7 +21,8 @@ function candidateRdpOf(candidate: DpEvent | ArrayLike<number>, orders: ArrayLik
   if (typeof candidate === 'object' && candidate !== null && 'kind' in candidate) return rdpOfEvent(candidate, orders, mode);
   const arr = candidate;
   if (arr.length !== orders.length) throw new RangeError(`candidate rdp must have ${orders.length} entries, got ${arr.length}`);
-  return Float64Array.from(arr);
+  // A typed array is copied as memory, without the iterator protocol `Float64Array.from` goes through.
+  return arr instanceof Float64Array ? arr.slice() : Float64Array.from(arr);
 }
 
 /**

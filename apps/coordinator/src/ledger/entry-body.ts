@@ -36,7 +36,8 @@ export function ledgerEntryBody(entry: LedgerEntryFields): Record<string, unknow
     event: entry.event ?? null,
     eventSchemaVersion: entry.eventSchemaVersion,
     details: entry.details ?? null,
-    rdp: [...entry.rdp],
+    // A frozen array is passed as is: it cannot change, and canonical JSON reuses its text.
+    rdp: Array.isArray(entry.rdp) && Object.isFrozen(entry.rdp) ? entry.rdp : [...entry.rdp],
     epsilonSpent: entry.epsilonSpent,
     optimalOrder: entry.optimalOrder,
     epsilonCap: entry.epsilonCap,

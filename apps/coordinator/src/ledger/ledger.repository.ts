@@ -1,6 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, type EntityManager, QueryFailedError } from 'typeorm';
+import type { PoolClient, QueryResult } from 'pg';
+import { escapeLiteral } from 'pg';
+import { DataSource, type EntityManager, QueryFailedError, type QueryRunner } from 'typeorm';
 import { LedgerEntryEntity } from './entities/ledger-entry.entity';
 import { PrivacyBudgetEntity } from './entities/privacy-budget.entity';
 import type { LedgerEntryFields } from './entry-body';
@@ -49,8 +51,10 @@ const RETRYABLE = new Set(['40001', '40P01']);
 const UNIQUE_VIOLATION = '23505';
 const MAX_ATTEMPTS = 12;
 
-const BUDGET_COLUMNS = `institution_id, epsilon_cap, delta, accountant, conversion, orders, rdp, epsilon_spent, optimal_order,
-  status, last_seq, last_hash, updated_at`;
+const LOCKED_BUDGET_COLUMNS = `institution_id, epsilon_cap, delta, accountant, conversion, array_send(orders) AS orders_bin,
+  array_send(rdp) AS rdp_bin, epsilon_spent, optimal_order, status, last_seq, last_hash, updated_at`;
+
+type BinaryBudgetRow = Omit<BudgetRow, 'orders' | 'rdp'> & { orders_bin: Buffer; rdp_bin: Buffer };
 
 interface BudgetRow {
   institution_id: string;
@@ -131,6 +135,52 @@ function toStoredEntry(row: EntryRow): StoredEntry {
   };
 }
 
+/**
+ * Stored charges of the (job, batch) pairs given as two text[] expressions. One index probe per
+ * pair (LATERAL over the partial unique index on (job_id, batch_id, institution_id)), so the cost
+ * does not grow with the ledger — a semi-join here let the planner scan every charge ever made.
+ */
+function chargesForBatchesSql(jobIds: string, batchIds: string): string {
+  return `SELECT e.* FROM unnest(${jobIds}, ${batchIds}) AS b(job_id, batch_id)
+      CROSS JOIN LATERAL (
+        SELECT ${ENTRY_COLUMNS} FROM ledger_entries
+         WHERE kind = 'charge' AND job_id = b.job_id AND batch_id = b.batch_id) AS e
+    ORDER BY e.institution_id`;
+}
+
+function groupByBatch(rows: readonly EntryRow[]): Map<string, StoredEntry[]> {
+  const byBatch = new Map<string, StoredEntry[]>();
+  for (const row of rows) {
+    const entry = toStoredEntry(row);
+    const key = batchKey(entry.jobId ?? '', entry.batchId ?? '');
+    const list = byBatch.get(key);
+    if (list) list.push(entry);
+    else byBatch.set(key, [entry]);
+  }
+  return byBatch;
+}
+
+const LOCK_BUDGETS_SQL = (ids: string): string => `SELECT ${LOCKED_BUDGET_COLUMNS} FROM privacy_budgets
+        WHERE institution_id = ANY(${ids})
+        ORDER BY institution_id
+          FOR UPDATE`;
+
+function toLockedBudget(row: BinaryBudgetRow): PrivacyBudgetEntity {
+  return toBudget({ ...row, orders: unpackVector(row.orders_bin, 'orders'), rdp: unpackVector(row.rdp_bin, 'rdp') });
+}
+
+/** A text[] literal of `values`, each quoted with the driver's `escapeLiteral` (no NUL allowed). */
+function textArrayLiteral(values: readonly string[]): string {
+  for (const v of values) if (v.includes('\u0000')) throw new RangeError('a NUL character cannot be sent to Postgres');
+  return values.length === 0 ? `'{}'::text[]` : `ARRAY[${values.map((v) => escapeLiteral(v)).join(',')}]::text[]`;
+}
+
+/** What a charge transaction starts from: its budget rows, locked, and the stored charges of its batches. */
+export interface ChargeSnapshot {
+  budgets: PrivacyBudgetEntity[];
+  stored: Map<string, StoredEntry[]>;
+}
+
 /** The ledger's transaction: budget rows locked by this transaction, entries appended to it. */
 export class LedgerTransaction implements TransactionScope {
   constructor(readonly manager: EntityManager) {}
@@ -146,31 +196,10 @@ export class LedgerTransaction implements TransactionScope {
   async lockBudgets(institutionIds: readonly string[]): Promise<PrivacyBudgetEntity[]> {
     // Raw SQL rather than the query builder: this runs once per group while every other charge
     // waits, and the builder's entity hydration cost more than the statement itself.
-    const rows = await this.query<BudgetRow>(
-      `SELECT ${BUDGET_COLUMNS} FROM privacy_budgets
-        WHERE institution_id = ANY($1::uuid[])
-        ORDER BY institution_id
-          FOR UPDATE`,
-      [[...institutionIds]],
-    );
-    return rows.map(toBudget);
-  }
-
-  /** Stored charges of several (job, batch) pairs, grouped by pair. */
-  async findChargesForBatches(batches: readonly { jobId: string; batchId: string }[]): Promise<Map<string, StoredEntry[]>> {
-    const rows = await this.query<EntryRow>(
-      `SELECT ${ENTRY_COLUMNS} FROM ledger_entries
-        WHERE kind = 'charge' AND (job_id, batch_id) IN (SELECT * FROM unnest($1::text[], $2::text[]))
-        ORDER BY institution_id`,
-      [batches.map((b) => b.jobId), batches.map((b) => b.batchId)],
-    );
-    const byBatch = new Map<string, StoredEntry[]>();
-    for (const row of rows) {
-      const entry = toStoredEntry(row);
-      const key = batchKey(entry.jobId ?? '', entry.batchId ?? '');
-      byBatch.set(key, [...(byBatch.get(key) ?? []), entry]);
-    }
-    return byBatch;
+    // The two vectors come back in Postgres' binary array format (array_send), read bit for bit:
+    // parsing 2 × 156 decimal numbers per row as text cost more than the rest of the statement.
+    const rows = await this.query<BinaryBudgetRow>(LOCK_BUDGETS_SQL('$1::uuid[]'), [[...institutionIds]]);
+    return rows.map(toLockedBudget);
   }
 
   async insertBudget(budget: Omit<PrivacyBudgetEntity, 'institution' | 'updatedAt'> & { updatedAt: Date }): Promise<void> {
@@ -249,6 +278,14 @@ export class LedgerTransaction implements TransactionScope {
   }
 }
 
+function backOff(attempt: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, Math.min(200, 2 ** attempt) * (0.5 + Math.random() / 2)));
+}
+
+async function releaseRunner(runner: QueryRunner): Promise<void> {
+  if (!runner.isReleased) await runner.release();
+}
+
 /** Postgres' type id of float8, which a binary float8[] names as its element type. */
 const FLOAT8_OID = 701;
 
@@ -261,8 +298,11 @@ const FLOAT8_OID = 701;
  * cost while every other charge waits for the budget locks.
  */
 export function packVectors(vectors: readonly (readonly number[])[]): { packed: Buffer; from: number[]; to: number[] } {
+  // The same array given twice (a job charges one cached vector to every participant) is sent
+  // once; both rows take the same slice.
+  const distinct = [...new Set(vectors)];
   let total = 0;
-  for (const v of vectors) total += v.length;
+  for (const v of distinct) total += v.length;
   const packed = Buffer.allocUnsafe(20 + 12 * total);
   packed.writeInt32BE(1, 0);
   packed.writeInt32BE(0, 4);
@@ -273,8 +313,9 @@ export function packVectors(vectors: readonly (readonly number[])[]): { packed: 
   const to: number[] = [];
   let offset = 20;
   let index = 0;
-  for (const v of vectors) {
-    from.push(index + 1);
+  const slices = new Map<readonly number[], [number, number]>();
+  for (const v of distinct) {
+    const first = index + 1;
     for (let k = 0; k < v.length; k++) {
       const x = v[k];
       if (!Number.isFinite(x)) throw new RangeError(`rdp[${k}] must be a finite number, got ${x}`);
@@ -283,9 +324,39 @@ export function packVectors(vectors: readonly (readonly number[])[]): { packed: 
       offset += 12;
     }
     index += v.length;
-    to.push(index);
+    slices.set(v, [first, index]);
+  }
+  for (const v of vectors) {
+    const [f, t] = slices.get(v)!;
+    from.push(f);
+    to.push(t);
   }
   return { packed, from, to };
+}
+
+/**
+ * A one-dimensional float8[] in Postgres' binary array format (what `array_send` returns) as
+ * numbers, bit for bit. Anything else — another element type, more dimensions, a NULL element —
+ * is refused: a budget's vectors are never any of those.
+ */
+export function unpackVector(bytes: Buffer, name: string): number[] {
+  const fail = (why: string): never => {
+    throw new Error(`budget ${name}: ${why} in its binary array`);
+  };
+  if (bytes.length < 12) fail('truncated header');
+  const ndim = bytes.readInt32BE(0);
+  if (bytes.readInt32BE(4) !== 0) fail('NULL elements');
+  if (bytes.readInt32BE(8) !== FLOAT8_OID) fail('element type is not float8');
+  if (ndim === 0) return [];
+  if (ndim !== 1 || bytes.length < 20) fail('not one-dimensional');
+  const length = bytes.readInt32BE(12);
+  if (bytes.length !== 20 + 12 * length) fail('wrong length');
+  const out = new Array<number>(length);
+  for (let k = 0, offset = 20; k < length; k++, offset += 12) {
+    if (bytes.readInt32BE(offset) !== 8) fail(`element ${k} is not 8 bytes`);
+    out[k] = bytes.readDoubleBE(offset + 4);
+  }
+  return out;
 }
 
 @Injectable()
@@ -307,7 +378,55 @@ export class LedgerRepository {
         const code = err instanceof QueryFailedError ? (err.driverError as { code?: string }).code : undefined;
         const retryable = code !== undefined && (RETRYABLE.has(code) || code === UNIQUE_VIOLATION);
         if (!retryable || attempt >= MAX_ATTEMPTS) throw err;
-        await new Promise((r) => setTimeout(r, Math.min(200, 2 ** attempt) * (0.5 + Math.random() / 2)));
+        await backOff(attempt);
+      }
+    }
+  }
+
+  /**
+   * A charge transaction, with the fewest round trips while budget rows are locked: ONE message
+   * opens the transaction, locks the budget rows of `institutionIds` (ascending, as every
+   * transaction does) and reads the stored charges of `batches` — three statements, each with its
+   * own snapshot, so the read sees every charge committed before the locks were granted. Then
+   * `work` runs on the same connection, and COMMIT. Retried like `transaction`.
+   *
+   * The first message uses the simple query protocol (it carries several statements), so its
+   * values are inlined as literals quoted by the driver's `escapeLiteral`; ids holding a NUL are
+   * refused before anything is sent.
+   */
+  async chargeTransaction<T>(
+    institutionIds: readonly string[],
+    batches: readonly { jobId: string; batchId: string }[],
+    work: (tx: LedgerTransaction, snapshot: ChargeSnapshot) => Promise<T>,
+  ): Promise<T> {
+    const ids = `${textArrayLiteral(institutionIds)}::uuid[]`;
+    // Each (job, batch) once: the join returns a batch's charges once per time it is named.
+    const distinct = [...new Map(batches.map((b) => [batchKey(b.jobId, b.batchId), b])).values()];
+    const jobIds = textArrayLiteral(distinct.map((b) => b.jobId));
+    const batchIds = textArrayLiteral(distinct.map((b) => b.batchId));
+    const opening = `BEGIN; ${LOCK_BUDGETS_SQL(ids)}; ${chargesForBatchesSql(jobIds, batchIds)}`;
+    for (let attempt = 1; ; attempt++) {
+      const runner = this.dataSource.createQueryRunner();
+      let client: PoolClient | undefined;
+      try {
+        client = (await runner.connect()) as PoolClient;
+        const results = (await client.query(opening)) as unknown as QueryResult[];
+        const snapshot: ChargeSnapshot = {
+          budgets: (results[1].rows as BinaryBudgetRow[]).map(toLockedBudget),
+          stored: groupByBatch(results[2].rows as EntryRow[]),
+        };
+        const out = await work(new LedgerTransaction(runner.manager), snapshot);
+        await client.query('COMMIT');
+        return out;
+      } catch (err) {
+        // Whatever state the session is in (no transaction, an open one, a failed one), end it.
+        if (client) await client.query('ROLLBACK').catch(() => undefined);
+        const code = err instanceof QueryFailedError ? (err.driverError as { code?: string }).code : (err as { code?: unknown }).code;
+        const retryable = typeof code === 'string' && (RETRYABLE.has(code) || code === UNIQUE_VIOLATION);
+        if (!retryable || attempt >= MAX_ATTEMPTS) throw err;
+        await backOff(attempt);
+      } finally {
+        await releaseRunner(runner);
       }
     }
   }

@@ -1,5 +1,5 @@
-import { HttpStatus, Inject, Injectable } from '@nestjs/common';
-import { GENESIS_HASH, hashEntry } from '@concord/crypto';
+import { HttpStatus, Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
+import { canonicalJson, GENESIS_HASH, hashEntry } from '@concord/crypto';
 import {
   checkFits,
   DP_EVENT_SCHEMA_VERSION,
@@ -18,6 +18,7 @@ import { LedgerKey } from './ledger-key';
 import {
   batchKey,
   type BudgetCacheUpdate,
+  type ChargeSnapshot,
   type BudgetWithName,
   LedgerRepository,
   LedgerTransaction,
@@ -142,6 +143,8 @@ type Decision = { ok: true; outcome: ChargeOutcome<unknown> } | { ok: false; err
 /** A group decided in memory: what to write, whose releases to run, and the budget rows afterwards. */
 interface DecidedGroup {
   decisions: readonly Decision[];
+  /** Settles when every entry's signature (computed off the event loop) is in place. */
+  signed: Promise<void>;
   charged: readonly ChargedCall[];
   entries: NewEntry[];
   caches: BudgetCacheUpdate[];
@@ -169,6 +172,7 @@ interface RunningBudget {
 }
 
 const MAX_ID_LENGTH = 200;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
  * The privacy ledger's rules: a budget is a filter (OpenDP `privacy_filter`) over the RDP total of
@@ -176,11 +180,15 @@ const MAX_ID_LENGTH = 200;
  * the release it pays for, and only if every participant's cap still holds afterwards.
  */
 @Injectable()
-export class LedgerService {
+export class LedgerService implements OnModuleDestroy {
   constructor(
     private readonly repository: LedgerRepository,
     @Inject(LEDGER_KEY) private readonly key: LedgerKey,
   ) {}
+
+  async onModuleDestroy(): Promise<void> {
+    await this.key.close();
+  }
 
   get publicKey(): LedgerKey {
     return this.key;
@@ -343,7 +351,7 @@ export class LedgerService {
 
   private async runGroup(group: PendingCharge[], plan?: GroupPlan): Promise<void> {
     try {
-      const decided = await this.repository.transaction((tx) => this.decideGroup(tx, group, plan));
+      const decided = await this.inChargeTransaction(group, plan);
       decided.forEach((d, i) => (d.ok ? group[i].resolve(d.outcome) : group[i].reject(d.error)));
     } catch (err) {
       this.expected.clear();
@@ -353,7 +361,7 @@ export class LedgerService {
       }
       for (const charge of group) {
         try {
-          const [d] = await this.repository.transaction((tx) => this.decideGroup(tx, [charge]));
+          const [d] = await this.inChargeTransaction([charge]);
           if (d.ok) charge.resolve(d.outcome);
           else charge.reject(d.error);
         } catch (alone) {
@@ -364,6 +372,15 @@ export class LedgerService {
     }
   }
 
+  /** Runs `decideGroup` in a charge transaction over the group's budget rows and batches. */
+  private inChargeTransaction(group: readonly PendingCharge[], plan?: GroupPlan): Promise<Decision[]> {
+    return this.repository.chargeTransaction(
+      plan?.ids ?? institutionsOf(group),
+      group.map((g) => ({ jobId: g.jobId, batchId: g.batchId })),
+      (tx, snapshot) => this.decideGroup(tx, snapshot, group, plan),
+    );
+  }
+
   /**
    * Decides a group of charges inside one transaction; per-call errors are returned, not thrown.
    *
@@ -372,19 +389,23 @@ export class LedgerService {
    * decision is a function of those inputs alone, so it is then the one this transaction would
    * make. Otherwise — another replica charged, a group failed, a cap changed — it is decided anew.
    */
-  private async decideGroup(tx: LedgerTransaction, group: readonly PendingCharge[], plan?: GroupPlan): Promise<Decision[]> {
-    const ids = plan?.ids ?? institutionsOf(group);
-    const budgets = await tx.lockBudgets(ids);
-    const stored = await tx.findChargesForBatches(group.map((g) => ({ jobId: g.jobId, batchId: g.batchId })));
+  private async decideGroup(
+    tx: LedgerTransaction,
+    { budgets, stored }: ChargeSnapshot,
+    group: readonly PendingCharge[],
+    plan?: GroupPlan,
+  ): Promise<Decision[]> {
     let decided = plan?.decided;
     if (!decided || stored.size > 0 || !sameBudgets(budgets, plan?.basis)) {
-      const decider = new GroupDecider(budgets, stored, (fields, prevHash) => this.seal(fields, prevHash));
+      const decider = new GroupDecider(budgets, stored, this.sealer, this.candidates);
       for (const call of group) decider.decide(call);
       decided = decider.finish();
     }
     for (const b of decided.after) this.expected.set(b.institutionId, b);
     // While this group's statements run, the next one is decided on what this one will leave.
     this.planNext();
+    // The signatures were computed on the signing worker while the locks were taken; all are needed now.
+    await decided.signed;
     if (decided.entries.length > 0) await tx.appendEntries(decided.entries, decided.caches);
     const decisions = [...decided.decisions];
     await runReleases(tx, decided.charged, decisions);
@@ -405,7 +426,7 @@ export class LedgerService {
     try {
       // Yield first, so that the running group's next statement is sent before this work starts.
       await yieldToEventLoop();
-      const decider = new GroupDecider(basis, new Map(), (fields, prevHash) => this.seal(fields, prevHash));
+      const decider = new GroupDecider(basis, new Map(), this.sealer, this.candidates);
       for (let i = 0; i < group.length; i++) {
         decider.decide(group[i]);
         if (i % PLAN_SLICE === PLAN_SLICE - 1) await yieldToEventLoop();
@@ -483,6 +504,22 @@ export class LedgerService {
     const hash = hashEntry(prevHash, ledgerEntryBody(fields));
     return { ...fields, prevHash, hash, signature: this.key.signEntryHash(hash) };
   }
+
+  /**
+   * Seals a group's charge entries: each hash as the entry is decided (the next entry of its chain
+   * needs it), then every signature of the group in one request to the signing worker. The
+   * entries' `signature` fields are filled in when the returned promise settles.
+   */
+  private readonly sealer: GroupSealer = {
+    hash: (fields, prevHash) => ({ ...fields, prevHash, hash: hashEntry(prevHash, ledgerEntryBody(fields)), signature: '' }),
+    sign: async (entries) => {
+      const signatures = await this.key.signEntryHashes(entries.map((e) => e.hash));
+      entries.forEach((e, i) => (e.signature = signatures[i]));
+    },
+  };
+
+  /** Candidate RDP vectors of recent (event, orders) pairs: a job charges the same event batch after batch. */
+  private readonly candidates = new CandidateRdpCache();
 }
 
 /**
@@ -511,7 +548,56 @@ export function summarize(budget: BudgetWithName): BudgetSummary {
   };
 }
 
-type Sealer = (fields: LedgerEntryFields, prevHash: string) => NewEntry;
+/** Hashes entries one by one (in chain order), then signs a group's entries together. */
+interface GroupSealer {
+  hash(fields: LedgerEntryFields, prevHash: string): NewEntry;
+  sign(entries: readonly NewEntry[]): Promise<void>;
+}
+
+/** A candidate's RDP vector twice: frozen numbers (stored and hashed) and a Float64Array (checked). */
+interface CandidateRdp {
+  values: readonly number[];
+  vector: Float64Array;
+}
+
+/**
+ * The data-independent RDP vector of an event at a budget's orders, frozen, for the last few
+ * (event, orders) pairs seen. The vector is a pure function of the two, so a cached one is exactly
+ * what `rdpOfEvent` would return; being frozen, its canonical JSON text is computed once too.
+ */
+class CandidateRdpCache {
+  private readonly byEvent = new Map<string, { orders: readonly number[]; rdp: CandidateRdp }[]>();
+
+  static readonly MAX_EVENTS = 64;
+
+  /** Canonical text of event objects already seen (a call's participants share one event object). */
+  private readonly keys = new WeakMap<DpEvent, string>();
+
+  get(event: DpEvent, orders: readonly number[]): CandidateRdp {
+    let key = this.keys.get(event);
+    if (key === undefined) {
+      key = canonicalJson(event);
+      this.keys.set(event, key);
+    }
+    const known = this.byEvent.get(key);
+    const hit = known?.find((k) => sameNumbers(k.orders, orders));
+    if (hit) {
+      // Most recently used last, so the oldest is the first to go.
+      this.byEvent.delete(key);
+      this.byEvent.set(key, known!);
+      return hit.rdp;
+    }
+    const vector = rdpOfEvent(event, orders);
+    const rdp: CandidateRdp = { values: Object.freeze(Array.from(vector)), vector };
+    const list = known ?? [];
+    list.push({ orders: Object.freeze([...orders]), rdp });
+    if (list.length > 4) list.shift();
+    this.byEvent.delete(key);
+    this.byEvent.set(key, list);
+    if (this.byEvent.size > CandidateRdpCache.MAX_EVENTS) this.byEvent.delete(this.byEvent.keys().next().value!);
+    return rdp;
+  }
+}
 
 /**
  * Decides the calls of one group in arrival order over the given budget rows and stored charges:
@@ -529,7 +615,8 @@ class GroupDecider {
   constructor(
     budgets: readonly PrivacyBudgetEntity[],
     private readonly stored: ReadonlyMap<string, StoredEntry[]>,
-    private readonly seal: Sealer,
+    private readonly sealer: GroupSealer,
+    private readonly candidates: CandidateRdpCache,
   ) {
     for (const b of budgets) {
       this.state.set(b.institutionId, { budget: b, rdp: b.rdp, lastSeq: b.lastSeq, lastHash: b.lastHash });
@@ -563,9 +650,12 @@ class GroupDecider {
     }
     const sorted = [...call.charges].sort((a, b) => (a.institutionId < b.institutionId ? -1 : 1));
     const refusals: Refusal[] = [];
+    const candidates: CandidateRdp[] = [];
     const fits = sorted.map((c) => {
       const s = state.get(c.institutionId)!;
-      const fit = checkFits(s.rdp, s.budget.orders, { epsilon: s.budget.epsilonCap, delta: s.budget.delta }, c.event);
+      const candidate = this.candidates.get(c.event, s.budget.orders);
+      const fit = checkFits(s.rdp, s.budget.orders, { epsilon: s.budget.epsilonCap, delta: s.budget.delta }, candidate.vector);
+      candidates.push(candidate);
       const spent = s.rdp === s.budget.rdp ? s.budget.epsilonSpent : (s.epsilonSpent ?? s.budget.epsilonSpent);
       if (s.budget.status !== 'active') refusals.push(refusalOf(s.budget, 'budget_frozen', spent, fit.epsilonAfter));
       else if (!fit.fits) refusals.push(refusalOf(s.budget, 'cap_exceeded', spent, fit.epsilonAfter));
@@ -578,7 +668,7 @@ class GroupDecider {
     const callEntries = sorted.map((c, i) => {
       const s = state.get(c.institutionId)!;
       const fit = fits[i];
-      const entry = this.seal(
+      const entry = this.sealer.hash(
         {
           institutionId: c.institutionId,
           seq: s.lastSeq + 1,
@@ -588,7 +678,8 @@ class GroupDecider {
           event: c.event,
           eventSchemaVersion: DP_EVENT_SCHEMA_VERSION,
           details: null,
-          rdp: Array.from(fit.candidateRdp),
+          // The cached frozen vector: exactly fit.candidateRdp, which was computed from it.
+          rdp: candidates[i].values,
           epsilonSpent: fit.epsilonAfter,
           optimalOrder: fit.optimalOrder,
           epsilonCap: s.budget.epsilonCap,
@@ -641,7 +732,11 @@ class GroupDecider {
         }),
       );
     }
-    return { decisions: this.decisions, charged: this.charged, entries: this.entries, caches, after };
+    const signed = this.entries.length > 0 ? this.sealer.sign(this.entries) : Promise.resolve();
+    // Handled here so that a plan dropped before it is used never raises an unhandled rejection;
+    // whoever awaits `signed` still sees the failure.
+    signed.catch(() => undefined);
+    return { decisions: this.decisions, charged: this.charged, entries: this.entries, caches, after, signed };
   }
 }
 
@@ -766,6 +861,8 @@ function validateCharges<T>(request: ChargeRequest<T>): { institutionId: string;
   ] as const) {
     if (typeof value !== 'string' || value.length === 0 || value.length > MAX_ID_LENGTH) {
       problems.push({ field, message: `must be a non-empty string of at most ${MAX_ID_LENGTH} characters` });
+    } else if (value.includes('\u0000')) {
+      problems.push({ field, message: 'must not contain a NUL character' });
     }
   }
   const release: unknown = request.release;
@@ -778,7 +875,9 @@ function validateCharges<T>(request: ChargeRequest<T>): { institutionId: string;
   const seen = new Set<string>();
   const given: readonly { institutionId: string; event: DpEvent }[] = Array.isArray(request.charges) ? request.charges : [];
   const charges = given.map((c, i) => {
-    if (seen.has(c.institutionId)) problems.push({ field: `charges[${i}].institutionId`, message: 'appears twice' });
+    if (typeof c.institutionId !== 'string' || !UUID.test(c.institutionId)) {
+      problems.push({ field: `charges[${i}].institutionId`, message: 'must be an institution id (a UUID)' });
+    } else if (seen.has(c.institutionId)) problems.push({ field: `charges[${i}].institutionId`, message: 'appears twice' });
     seen.add(c.institutionId);
     try {
       const event = parseDpEvent(c.event);
