@@ -96,6 +96,27 @@ describe('concord-agent train', () => {
     expect(correct).toBeGreaterThanOrEqual(38);
   });
 
+  it('trains softmax-regression teachers with --hidden none (a bank of linear models on the feature map)', async () => {
+    const { fitFeatureMap, loadModel, selectBackend } = await import('@concord/ml');
+    await selectBackend('cpu');
+    const pub = new Float32Array(40 * 16);
+    for (let i = 0; i < 40; i++) for (let p = 0; p < 16; p++) pub[i * 16 + p] = (p < 8 === (i % 2 === 1) ? 220 : 20) / 255;
+    const mapFile = join(dir, 'features-linear.json');
+    writeFileSync(mapFile, JSON.stringify(fitFeatureMap(pub, 16, { components: 3 })));
+    const out = join(dir, 'linear');
+    const run = await runAgent([
+      ...['train', '--data', images, '--labels', labels, '--teachers', '3', '--epochs', '40', '--batch-size', '8', '--hidden', 'none'],
+      ...['--learning-rate', '0.01', '--features', mapFile, '--out', out],
+    ]);
+    expect(run.code, run.stderr).toBe(0);
+    const manifest = JSON.parse(readFileSync(join(out, 'teachers.json'), 'utf8'));
+    expect(manifest.accuracies.every((a: number) => a >= 0.75)).toBe(true);
+    // One dense layer from the map's 3 outputs to the 2 classes: 3 × 2 weights and 2 biases.
+    expect(statSync(join(out, 'teacher-0', 'weights.bin')).size).toBe((3 * 2 + 2) * 4);
+    const model = await loadModel(join(out, 'teacher-0'));
+    expect(model.layers.filter((l) => l.getClassName() === 'Dense')).toHaveLength(1);
+  });
+
   it('refuses a feature map that does not fit the data, naming the file', async () => {
     const { fitFeatureMap, selectBackend } = await import('@concord/ml');
     await selectBackend('cpu');

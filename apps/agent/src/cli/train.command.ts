@@ -58,7 +58,7 @@ export function trainCommand(env: CliEnvironment): Command {
     .option('--label-column <name>', 'CSV: header of the label column', 'label')
     .requiredOption('--teachers <k>', 'number of teachers (disjoint partitions)')
     .option('--model <name>', 'mlp', 'mlp')
-    .option('--hidden <widths>', 'hidden layer widths, comma separated', '256')
+    .option('--hidden <widths>', 'hidden layer widths, comma separated; "none": no hidden layer (softmax regression)', '256')
     .option('--epochs <n>', 'training epochs per teacher', '15')
     .option('--batch-size <n>', 'minibatch size', '64')
     .option('--learning-rate <rate>', 'Adam learning rate', '0.001')
@@ -76,7 +76,7 @@ export function trainCommand(env: CliEnvironment): Command {
       const k = positiveInt(options.teachers, '--teachers');
       if (options.model !== 'mlp')
         throw new AgentError(`--model ${options.model}: only mlp is available on every backend`, EXIT.configuration);
-      const hidden = options.hidden.split(',').map((w) => positiveInt(w.trim(), '--hidden'));
+      const hidden = options.hidden.trim() === 'none' ? [] : options.hidden.split(',').map((w) => positiveInt(w.trim(), '--hidden'));
       const epochs = positiveInt(options.epochs, '--epochs');
       const batchSize = positiveInt(options.batchSize, '--batch-size');
       const seed = positiveInt(options.seed, '--seed');
