@@ -6,6 +6,7 @@ import { TasksAndJobs1764470400000 } from './1764470400000-TasksAndJobs';
 import { Students1764470500000 } from './1764470500000-Students';
 import { BatchLeases1764470800000 } from './1764470800000-BatchLeases';
 import { StudentSettings1764471000000 } from './1764471000000-StudentSettings';
+import { EvaluationQueries1764472000000 } from './1764472000000-EvaluationQueries';
 
 /** Every migration, in order. Listed explicitly so that compiled and source runs see the same set. */
 export const MIGRATIONS = [
@@ -17,4 +18,5 @@ export const MIGRATIONS = [
   Students1764470500000,
   BatchLeases1764470800000,
   StudentSettings1764471000000,
+  EvaluationQueries1764472000000,
 ];

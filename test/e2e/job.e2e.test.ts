@@ -318,6 +318,106 @@ describe('a whole Confident-GNMax job over HTTP, three institutions', () => {
     expect(await silent.nextBatch()).toBeNull();
   });
 
+  it('asks evaluation queries on the holdout: charged like the others, never learned from, and the released labels measured', async () => {
+    // Separate institutions (declaring their teachers), agents and task, so the budgets above are untouched.
+    const sites: string[] = [];
+    const evalAgents: TestAgent[] = [];
+    for (const name of ['Eval North', 'Eval South', 'Eval East']) {
+      const inst = await call('POST', '/institutions', { name, epsilonCap: 900, delta: 1e-5 });
+      sites.push(inst.json.id);
+      const token = await call('POST', `/institutions/${inst.json.id}/enrollment-tokens`, {});
+      const agent = new TestAgent(running.baseUrl);
+      await agent.enroll(token.json.token, coordinatorKey, TEACHERS);
+      evalAgents.push(agent);
+    }
+    const task = await call('POST', '/tasks', {
+      name: 'toy-eval',
+      inputSpec: { kind: 'tabular', features: [{ name: 'is_cat' }, { name: 'is_dog' }, { name: 'is_bird' }, { name: 'contested' }] },
+      classes: CLASSES,
+    });
+    const pool = Array.from({ length: 20 }, (_, i) => example(i));
+    expect((await call('POST', `/tasks/${task.json.id}/pool`, { split: 'public', examples: pool })).status).toBe(201);
+    // 12 holdout examples; every 4th carries a label other than the one its features say, so the
+    // released labels (which follow the teachers, which follow the features) are right on 9 of 12.
+    const holdout = Array.from({ length: 12 }, (_, h) => example(h * 5));
+    const truth = holdout.map((e, h) => (h % 4 === 3 ? (e.indexOf(1) + 1) % 3 : e.indexOf(1)));
+    expect((await call('POST', `/tasks/${task.json.id}/pool`, { split: 'holdout', examples: holdout, labels: truth })).status).toBe(201);
+
+    const jobs = await count('jobs');
+    const tooMany = await createJob(sites, { taskId: task.json.id, queries: 20, evaluationQueries: 13 });
+    expect(tooMany.status).toBe(400);
+    expect(tooMany.json.errors.map((e: { field: string }) => e.field)).toEqual(['body.evaluationQueries']);
+    expect(await count('jobs')).toBe(jobs);
+
+    const job = await createJob(sites, { taskId: task.json.id, queries: 20, evaluationQueries: 12 });
+    expect(job.status).toBe(201);
+    expect(job.json).toMatchObject({ queries: 20, evaluationQueries: 12 });
+    await call('POST', `/jobs/${job.json.id}/start`);
+    // The second batch holds pool queries 16–19, then the holdout examples, features only.
+    const first = (await evalAgents[0].nextBatch())!;
+    expect(first.queries.map((q) => q.index)).toEqual(Array.from({ length: 16 }, (_, i) => i));
+    for (const agent of evalAgents) {
+      const batch = agent === evalAgents[0] ? first : (await agent.nextBatch())!;
+      expect(
+        (
+          await agent.answer(
+            batch,
+            TEACHERS,
+            batch.queries.map((q) => histogram(q.features)),
+          )
+        ).status,
+      ).toBe(202);
+    }
+    // The next batch opens once the first is released.
+    let second = await evalAgents[0].nextBatch();
+    for (let i = 0; i < 100 && !second; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      second = await evalAgents[0].nextBatch();
+    }
+    if (!second) throw new Error('the second batch did not open');
+    expect(second.queries.map((q) => q.index)).toEqual(Array.from({ length: 16 }, (_, i) => 16 + i));
+    expect(second.queries.slice(4).map((q) => q.features)).toEqual(holdout);
+    expect(JSON.stringify(second.queries)).not.toMatch(/label/);
+    const done = await answerAll(evalAgents, job.json.id);
+    expect(done).toMatchObject({ status: 'completed', released: 32 });
+
+    const labels = (await call('GET', `/jobs/${job.json.id}/labels`)).json as any[];
+    expect(labels).toHaveLength(32);
+    expect(labels.filter((l) => l.split === 'holdout').map((l) => l.exampleIndex)).toEqual(holdout.map((_, h) => h));
+    expect(labels.filter((l) => l.split === 'public').map((l) => l.exampleIndex)).toEqual(pool.map((_, i) => i));
+    const evaluated = labels.filter((l) => l.split === 'holdout');
+    expect(evaluated.every((l) => l.answered)).toBe(true);
+    // Every query is charged, the evaluation ones included.
+    for (const id of sites) {
+      const entries = (await call('GET', `/budgets/${id}/entries?limit=100`)).json.entries as any[];
+      const charges = entries.filter((e) => e.kind === 'charge' && e.jobId === job.json.id);
+      expect(charges.reduce((n, c) => n + c.event.queries, 0)).toBe(32);
+    }
+
+    let student: any;
+    for (let i = 0; i < 300; i++) {
+      student = (await call('GET', `/jobs/${job.json.id}/student`)).json;
+      if (student.status === 'ready' || student.status === 'failed') break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    // Trained on the answered pool labels only (16 of 20: every 5th pool query is contested).
+    const poolAnswered = labels.filter((l) => l.split === 'public' && l.answered).length;
+    expect(poolAnswered).toBe(16);
+    expect(student).toMatchObject({ status: 'ready', metrics: { labelled: poolAnswered } });
+    const { evaluation, inference } = student.metrics;
+    const labelAccuracy = evaluated.filter((l) => l.label === truth[l.exampleIndex]).length / evaluated.length;
+    expect(labelAccuracy).toBe(0.75);
+    expect(evaluation).toMatchObject({ queries: 12, answered: 12, labelAccuracy });
+    expect(evaluation.studentAccuracy).toBeGreaterThanOrEqual(0.5);
+    expect(evaluation.studentToEnsembleAccuracy).toBeCloseTo(evaluation.studentAccuracy / labelAccuracy, 12);
+    expect(inference).toEqual({
+      studentParameters: student.parameters,
+      ensembleTeachers: 3 * TEACHERS,
+      ensembleInstitutions: 3,
+      modelEvaluationsPerPrediction: { student: 1, ensemble: 3 * TEACHERS },
+    });
+  });
+
   it('stops an institution whose cap is reached mid-job; the job finishes with the others', async () => {
     const job = await createJob(institutions);
     expect(job.status).toBe(201);

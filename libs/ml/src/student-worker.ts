@@ -9,6 +9,7 @@ import type { Dataset } from './data/dataset';
 import { distillStudent } from './distill';
 import { applyFeatureMap, DEFAULT_EDGE_ENERGY, type FeatureMap, fitFeatureMap, withFeatureMap } from './features/feature-map';
 import { MODEL_JSON, WEIGHTS_BIN } from './io';
+import { argmaxRows, predictProbabilities } from './train';
 import type { StudentWorkerData, StudentWorkerResult } from './student';
 
 function toDataset(d: StudentWorkerData['pool']): Dataset {
@@ -56,6 +57,7 @@ async function main(data: StudentWorkerData): Promise<StudentWorkerResult> {
   });
   const { metrics } = trained;
   let model = trained.model;
+  const holdoutPredictions = holdout ? argmaxRows(predictProbabilities(model, holdout.features), spec.classes) : new Int32Array(0);
   if (featureMap !== undefined) {
     const full = withFeatureMap(model, featureMap);
     model.dispose();
@@ -78,13 +80,13 @@ async function main(data: StudentWorkerData): Promise<StudentWorkerResult> {
   );
   const parameters = model.countParams();
   model.dispose();
-  return { metrics, backend: backend.name, parameters, modelJson: modelJson!, modelJsonName: MODEL_JSON, weights };
+  return { metrics, backend: backend.name, parameters, modelJson: modelJson!, modelJsonName: MODEL_JSON, weights, holdoutPredictions };
 }
 
 if (!isMainThread && parentPort) {
   const port = parentPort;
   main(workerData as StudentWorkerData).then(
-    (result) => port.postMessage({ ok: true, result }, [result.weights]),
+    (result) => port.postMessage({ ok: true, result }, [result.weights, result.holdoutPredictions.buffer as ArrayBuffer]),
     (err: unknown) => port.postMessage({ ok: false, error: err instanceof Error ? err.message : String(err) }),
   );
 }

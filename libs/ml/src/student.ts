@@ -45,6 +45,8 @@ export interface StudentWorkerResult {
   modelJson: tf.io.ModelJSON;
   modelJsonName: string;
   weights: ArrayBuffer;
+  /** The student's class for each holdout row, in order (empty without a holdout). */
+  holdoutPredictions: Int32Array;
 }
 
 export interface StudentTrainingOptions {

@@ -84,7 +84,7 @@ export class BatchesService {
     const job = (await this.jobs.findJob(batch.jobId))!;
     const task = (await this.tasks.find(job.taskId))!;
     const participant = (await this.jobs.participants(job.id)).find((p) => p.institutionId === agent.institutionId);
-    const queries = await this.tasks.publicExamples(task.id, batch.queryIndices);
+    const queries = await this.tasks.queryExamples(task.id, batch.queryIndices, job.queries - job.evaluationQueries);
     return {
       protocolVersion: PROTOCOL_VERSION,
       jobId: job.id,

@@ -9,7 +9,9 @@ export interface JobRow {
   id: string;
   taskId: string;
   mechanism: Mechanism;
+  /** Every query asked, the evaluation queries (the last `evaluationQueries`) included. */
   queries: number;
+  evaluationQueries: number;
   batchSize: number;
   batchDeadlineMs: number;
   minTeachers: number;
@@ -49,7 +51,7 @@ export interface SubmissionRow {
 
 type Row = Record<string, unknown>;
 
-const JOB_COLUMNS = `id, task_id, mechanism, queries, batch_size, batch_deadline_ms, min_teachers, delta, status, failure, next_query,
+const JOB_COLUMNS = `id, task_id, mechanism, queries, evaluation_queries, batch_size, batch_deadline_ms, min_teachers, delta, status, failure, next_query,
   released, answered, worst_case_epsilon, epsilon_dd_sanitized, dd_note, student_settings, created_by, created_at, started_at, finished_at`;
 
 function toJob(r: Row): JobRow {
@@ -58,6 +60,7 @@ function toJob(r: Row): JobRow {
     taskId: r.task_id as string,
     mechanism: r.mechanism as Mechanism,
     queries: r.queries as number,
+    evaluationQueries: r.evaluation_queries as number,
     batchSize: r.batch_size as number,
     batchDeadlineMs: r.batch_deadline_ms as number,
     minTeachers: r.min_teachers as number,
@@ -140,8 +143,9 @@ export class JobsRepository {
     participants: readonly string[],
   ): Promise<string> {
     const [{ id }] = await scope.query<{ id: string }>(
-      `INSERT INTO jobs (task_id, mechanism, queries, batch_size, batch_deadline_ms, min_teachers, delta, worst_case_epsilon, created_by, student_settings)
-       VALUES ($1, $2::jsonb, $3, $4, $5, $6, $7, $8, $9, $10::jsonb) RETURNING id`,
+      `INSERT INTO jobs (task_id, mechanism, queries, batch_size, batch_deadline_ms, min_teachers, delta, worst_case_epsilon, created_by, student_settings,
+                         evaluation_queries)
+       VALUES ($1, $2::jsonb, $3, $4, $5, $6, $7, $8, $9, $10::jsonb, $11) RETURNING id`,
       [
         job.taskId,
         JSON.stringify(job.mechanism),
@@ -153,6 +157,7 @@ export class JobsRepository {
         job.worstCaseEpsilon,
         job.createdBy,
         job.studentSettings === null ? null : JSON.stringify(job.studentSettings),
+        job.evaluationQueries,
       ],
     );
     await scope.query(`INSERT INTO job_participants (job_id, institution_id) SELECT $1, unnest($2::uuid[])`, [id, [...participants]]);

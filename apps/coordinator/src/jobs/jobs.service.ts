@@ -23,16 +23,21 @@ export class JobsService {
     const problems = [];
     if (new Set(input.participants).size !== input.participants.length)
       problems.push({ field: 'body.participants', message: 'lists an institution twice' });
-    if (input.batchSize > input.queries) problems.push({ field: 'body.batchSize', message: 'must not exceed queries' });
+    const evaluationQueries = input.evaluationQueries ?? 0;
+    const total = input.queries + evaluationQueries;
+    if (input.batchSize > total) problems.push({ field: 'body.batchSize', message: 'must not exceed queries + evaluationQueries' });
     if (problems.length) throw new InvalidInputException(problems);
     const task = await this.tasks.get(input.taskId);
     if (task.publicExamples < input.queries) {
-      throw new InvalidInputException([
-        { field: 'body.queries', message: `the task's public pool has only ${task.publicExamples} examples` },
-      ]);
+      problems.push({ field: 'body.queries', message: `the task's public pool has only ${task.publicExamples} examples` });
     }
+    if (task.holdoutExamples < evaluationQueries) {
+      problems.push({ field: 'body.evaluationQueries', message: `the task's holdout has only ${task.holdoutExamples} labelled examples` });
+    }
+    if (problems.length) throw new InvalidInputException(problems);
     const studentSettings = resolveStudentSettings(input.student, task.inputSpec);
-    const event = worstCaseEvent(mechanism, input.queries);
+    // Evaluation queries are asked and charged like any other: the worst case covers them all.
+    const event = worstCaseEvent(mechanism, total);
     await this.checkBudgets(input.participants, event);
     const rdp = rdpOfEvent(event, DPA_ORDERS);
     const worstCaseEpsilon = epsilonFromRdp(DPA_ORDERS, rdp, input.delta).epsilon;
@@ -42,7 +47,8 @@ export class JobsService {
         {
           taskId: input.taskId,
           mechanism,
-          queries: input.queries,
+          queries: total,
+          evaluationQueries,
           batchSize: input.batchSize,
           batchDeadlineMs: input.batchDeadlineMs,
           minTeachers: input.minTeachers,
@@ -134,8 +140,14 @@ export class JobsService {
   }
 
   async labels(id: string): Promise<ReleasedLabelDto[]> {
-    await this.mustFind(id);
-    return this.repository.releasedLabels(id);
+    const job = await this.mustFind(id);
+    const poolQueries = job.queries - job.evaluationQueries;
+    return (await this.repository.releasedLabels(id)).map((l) => ({
+      ...l,
+      ...(l.queryIndex < poolQueries
+        ? { split: 'public' as const, exampleIndex: l.queryIndex }
+        : { split: 'holdout' as const, exampleIndex: l.queryIndex - poolQueries }),
+    }));
   }
 
   private async toDto(job: JobRow): Promise<JobDto> {
@@ -147,7 +159,8 @@ export class JobsService {
       mechanism: job.mechanism,
       status: job.status,
       failure: job.failure,
-      queries: job.queries,
+      queries: job.queries - job.evaluationQueries,
+      evaluationQueries: job.evaluationQueries,
       batchSize: job.batchSize,
       batchDeadlineMs: job.batchDeadlineMs,
       minTeachers: job.minTeachers,

@@ -13,7 +13,8 @@ export class StudentDto {
   parameters!: number | null;
   @ApiProperty({
     nullable: true,
-    description: 'labelled, pseudoLabelled, agreementWithReleased, holdoutAccuracy (on the task holdout), samples, elapsedMs, finalLoss.',
+    description:
+      'labelled, pseudoLabelled, agreementWithReleased, holdoutAccuracy (on the task holdout), samples, elapsedMs, finalLoss; evaluation: the released labels of the job’s evaluation queries against the holdout’s labels (queries, answered, labelAccuracy, studentAccuracy on the same examples, studentToEnsembleAccuracy, note); inference: studentParameters, ensembleTeachers (as the agents declared at enrolment), ensembleInstitutions, modelEvaluationsPerPrediction.',
   })
   metrics!: unknown;
   @ApiProperty({ nullable: true, type: String }) error!: string | null;

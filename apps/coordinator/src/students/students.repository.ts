@@ -88,13 +88,13 @@ export class StudentsRepository {
   /** The task's whole public pool (features as stored) and its holdout. */
   async poolAndHoldout(
     taskId: string,
-  ): Promise<{ pool: { idx: number; features: number[] }[]; holdout: { features: number[]; label: number }[] }> {
+  ): Promise<{ pool: { idx: number; features: number[] }[]; holdout: { idx: number; features: number[]; label: number }[] }> {
     const pool = await this.dataSource.query<{ idx: number; features: number[] }[]>(
       `SELECT idx, features FROM pool_examples WHERE task_id = $1 AND split = 'public' ORDER BY idx`,
       [taskId],
     );
-    const holdout = await this.dataSource.query<{ features: number[]; label: number }[]>(
-      `SELECT features, label FROM pool_examples WHERE task_id = $1 AND split = 'holdout' ORDER BY idx`,
+    const holdout = await this.dataSource.query<{ idx: number; features: number[]; label: number }[]>(
+      `SELECT idx, features, label FROM pool_examples WHERE task_id = $1 AND split = 'holdout' ORDER BY idx`,
       [taskId],
     );
     return { pool, holdout };

@@ -75,7 +75,10 @@ export class StudentsService {
       return { features, labels, shape: [width], count: rows.length, classes: task.classes.length };
     };
     const position = new Map(pool.map((p, i) => [p.idx, i]));
-    const released = (await this.jobs.releasedLabels(jobId)).filter((l) => position.has(l.queryIndex));
+    const poolQueries = job.queries - job.evaluationQueries;
+    const all = await this.jobs.releasedLabels(jobId);
+    // Evaluation queries (holdout examples) are measured below, never learned from.
+    const released = all.filter((l) => l.queryIndex < poolQueries && position.has(l.queryIndex));
     const soft = job.mechanism.kind === 'gaussian_soft_labels';
     const used = soft ? released : released.filter((l) => l.answered && l.label !== null);
     const result = await trainStudentInWorker({
@@ -104,10 +107,30 @@ export class StudentsService {
         ? { features: { kind: 'edges', components: settings.pcaComponents ?? 100, imageShape: imageShapeOf(task.inputSpec)! } }
         : {}),
     });
+    const participants = await this.jobs.participants(jobId);
+    const evaluation = evaluateReleasedLabels(
+      all.filter((l) => l.queryIndex >= poolQueries),
+      poolQueries,
+      job.evaluationQueries,
+      holdout,
+      result.holdoutPredictions,
+    );
+    const teachers = participants.every((p) => p.teachers !== null) ? participants.reduce((sum, p) => sum + (p.teachers ?? 0), 0) : null;
     await this.repository.complete(jobId, {
       backend: result.backend,
       parameters: result.parameters,
-      metrics: result.metrics,
+      metrics: {
+        ...result.metrics,
+        evaluation,
+        inference: {
+          studentParameters: result.parameters,
+          // One student evaluation, on the admin's side, against one query of the ensemble: every
+          // teacher at every site evaluated, a sealed round trip to each site, and ε charged.
+          ensembleTeachers: teachers,
+          ensembleInstitutions: participants.length,
+          modelEvaluationsPerPrediction: { student: 1, ensemble: teachers },
+        },
+      },
       modelJson: result.modelJson,
       weights: Buffer.from(result.weights),
     });
@@ -125,4 +148,65 @@ export class StudentsService {
     if (!artifacts) throw new ProblemException(HttpStatus.NOT_FOUND, 'Student not ready', `the student of job ${jobId} is not trained yet`);
     return artifacts;
   }
+}
+
+/** What the evaluation queries of a job show: the released labels and the student on the same holdout examples. */
+export interface LabelEvaluation {
+  /** Holdout examples asked (charged like every query). */
+  queries: number;
+  /** Of those, how many received a label (Confident-GNMax answers only confident queries). */
+  answered: number;
+  /** Accuracy of the released labels on the answered evaluation queries: the noisy ensemble's accuracy there. */
+  labelAccuracy: number | null;
+  /** The student's accuracy on the same answered examples. */
+  studentAccuracy: number | null;
+  /** studentAccuracy / labelAccuracy: how much of the (noisy) ensemble's accuracy the student keeps. */
+  studentToEnsembleAccuracy: number | null;
+  note: string;
+}
+
+/**
+ * Compares the released labels of evaluation queries with the holdout's labels, and the student's
+ * predictions on the same examples. Released labels are a DP output and the holdout is public, so
+ * this costs nothing beyond the queries' own charges. Soft-label releases count their argmax.
+ */
+export function evaluateReleasedLabels(
+  labels: readonly { queryIndex: number; answered: boolean; label: number | null; soft: number[] | null }[],
+  poolQueries: number,
+  queries: number,
+  holdout: readonly { idx: number; label: number }[],
+  studentPredictions: Int32Array,
+): LabelEvaluation {
+  const row = new Map(holdout.map((h, i) => [h.idx, i]));
+  let answered = 0;
+  let labelCorrect = 0;
+  let studentCorrect = 0;
+  for (const l of labels) {
+    const released = l.label ?? (l.soft ? argmax(l.soft) : null);
+    if (!l.answered || released === null) continue;
+    const i = row.get(l.queryIndex - poolQueries);
+    if (i === undefined) continue;
+    answered += 1;
+    if (released === holdout[i].label) labelCorrect += 1;
+    if (studentPredictions[i] === holdout[i].label) studentCorrect += 1;
+  }
+  const labelAccuracy = answered > 0 ? labelCorrect / answered : null;
+  const studentAccuracy = answered > 0 && studentPredictions.length === holdout.length ? studentCorrect / answered : null;
+  return {
+    queries,
+    answered,
+    labelAccuracy,
+    studentAccuracy,
+    studentToEnsembleAccuracy: labelAccuracy && studentAccuracy !== null ? studentAccuracy / labelAccuracy : null,
+    note:
+      queries === 0
+        ? 'no evaluation queries: create the job with evaluationQueries > 0 to measure the released labels'
+        : 'measured on the answered evaluation queries (holdout examples asked through the same mechanism and charged)',
+  };
+}
+
+function argmax(values: readonly number[]): number {
+  let best = 0;
+  for (let c = 1; c < values.length; c++) if (values[c] > values[best]) best = c;
+  return best;
 }

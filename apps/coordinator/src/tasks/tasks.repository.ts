@@ -65,12 +65,20 @@ export class TasksRepository {
   }
 
   /** Public examples by index (features as stored, float32). */
-  async publicExamples(taskId: string, indices: readonly number[]): Promise<{ index: number; features: number[] }[]> {
-    const rows = await this.dataSource.query<{ idx: number; features: number[] }[]>(
-      `SELECT idx, features FROM pool_examples WHERE task_id = $1 AND split = 'public' AND idx = ANY($2::int[]) ORDER BY idx`,
-      [taskId, [...indices]],
+  /**
+   * The examples of a job's query numbers: query q < poolQueries is public example q, a later one
+   * (an evaluation query) holdout example q − poolQueries. Returned in the order given, each with
+   * its query number as `index`; labels are never included.
+   */
+  async queryExamples(taskId: string, queries: readonly number[], poolQueries: number): Promise<{ index: number; features: number[] }[]> {
+    const rows = await this.dataSource.query<{ split: PoolSplit; idx: number; features: number[] }[]>(
+      `SELECT q.split, q.idx, p.features
+         FROM unnest($2::text[], $3::int[]) WITH ORDINALITY AS q(split, idx, ord)
+         JOIN pool_examples p ON p.task_id = $1 AND p.split = q.split AND p.idx = q.idx
+        ORDER BY q.ord`,
+      [taskId, queries.map((q) => (q < poolQueries ? 'public' : 'holdout')), queries.map((q) => (q < poolQueries ? q : q - poolQueries))],
     );
-    return rows.map((r) => ({ index: r.idx, features: r.features }));
+    return rows.map((r) => ({ index: r.split === 'public' ? r.idx : r.idx + poolQueries, features: r.features }));
   }
 
   async holdout(taskId: string): Promise<{ features: number[]; label: number }[]> {

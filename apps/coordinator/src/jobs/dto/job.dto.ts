@@ -96,6 +96,18 @@ export class CreateJobDto {
   @Max(1_000_000)
   queries!: number;
 
+  @ApiProperty({
+    required: false,
+    example: 200,
+    description:
+      'Evaluation queries: this many examples of the task’s labelled holdout are asked after the pool queries, through the same mechanism and charged like them, so that the released labels’ accuracy and the student-to-ensemble ratio can be measured (GET /jobs/{id}/student). Their labels are never given to the student. Default 0.',
+  })
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(1_000_000)
+  evaluationQueries?: number;
+
   @ApiProperty({ example: 64 })
   @IsInt()
   @Min(1)
@@ -147,12 +159,14 @@ export class JobDto {
   @ApiProperty() mechanism!: unknown;
   @ApiProperty({ enum: ['draft', 'running', 'paused', 'cancelled', 'completed', 'failed'] }) status!: string;
   @ApiProperty({ nullable: true, type: String }) failure!: string | null;
-  @ApiProperty() queries!: number;
+  @ApiProperty({ description: 'Pool queries asked (as given at creation).' }) queries!: number;
+  @ApiProperty({ description: 'Holdout examples asked after the pool queries, to measure the released labels (as given at creation).' })
+  evaluationQueries!: number;
   @ApiProperty() batchSize!: number;
   @ApiProperty() batchDeadlineMs!: number;
   @ApiProperty() minTeachers!: number;
   @ApiProperty() delta!: number;
-  @ApiProperty({ description: 'Queries put into batches so far.' }) batched!: number;
+  @ApiProperty({ description: 'Queries put into batches so far (of queries + evaluationQueries).' }) batched!: number;
   @ApiProperty({ description: 'Queries whose outcome was released (answered or not).' }) released!: number;
   @ApiProperty({ description: 'Released queries that received a label.' }) answered!: number;
   @ApiProperty({ description: 'ε of the whole job if every query were asked and answered (data-independent, at δ).' })
@@ -175,7 +189,13 @@ export class JobDto {
 }
 
 export class ReleasedLabelDto {
-  @ApiProperty() queryIndex!: number;
+  @ApiProperty({ description: 'The job’s query number: pool queries first, then the evaluation queries.' }) queryIndex!: number;
+  @ApiProperty({
+    enum: ['public', 'holdout'],
+    description: 'Which split the example comes from: the pool, or the holdout (an evaluation query).',
+  })
+  split!: 'public' | 'holdout';
+  @ApiProperty({ description: 'The example’s index in its split.' }) exampleIndex!: number;
   @ApiProperty() answered!: boolean;
   @ApiProperty({ nullable: true, type: Number }) label!: number | null;
   @ApiProperty({ nullable: true, type: [Number] }) soft!: number[] | null;

@@ -27,6 +27,7 @@ export interface StudentSettings {
 @Check('CHK_jobs_status', `"status" IN ('draft', 'running', 'paused', 'cancelled', 'completed', 'failed')`)
 @Check('CHK_jobs_sizes', `"queries" > 0 AND "batch_size" > 0 AND "batch_deadline_ms" > 0 AND "min_teachers" > 0`)
 @Check('CHK_jobs_delta', `"delta" > 0 AND "delta" < 1`)
+@Check('CHK_jobs_evaluation_queries', `"evaluation_queries" >= 0 AND "evaluation_queries" < "queries"`)
 @Check('CHK_jobs_progress', `"next_query" <= "queries" AND "released" <= "next_query" AND "answered" <= "released"`)
 export class JobEntity {
   @PrimaryGeneratedColumn('uuid', { primaryKeyConstraintName: 'PK_jobs' })
@@ -42,7 +43,10 @@ export class JobEntity {
   @Column({ type: 'jsonb' })
   mechanism!: Mechanism;
 
+  /** Every query asked, evaluation queries included. */
   @Column({ type: 'integer' }) queries!: number;
+  /** The last `evaluationQueries` of `queries` are holdout examples (see EvaluationQueries migration). */
+  @Column({ name: 'evaluation_queries', type: 'integer', default: 0 }) evaluationQueries!: number;
   @Column({ name: 'batch_size', type: 'integer' }) batchSize!: number;
   @Column({ name: 'batch_deadline_ms', type: 'integer' }) batchDeadlineMs!: number;
   @Column({ name: 'min_teachers', type: 'integer' }) minTeachers!: number;
