@@ -50,6 +50,8 @@ interface JobConfiguration {
   name: string;
   mechanism: Mechanism;
   queries: number;
+  /** Holdout examples asked after the pool queries, so the coordinator measures the released labels (charged). */
+  evaluationQueries?: number;
 }
 
 /**
@@ -79,6 +81,10 @@ const ALL_SETUPS: { teachers: number; epochs: string; jobs: JobConfiguration[] }
       },
       // GNMax for comparison: every query answered, so fewer queries for a similar ε.
       { name: 'gnmax σ=40', mechanism: { kind: 'gnmax', sigma: 40 }, queries: 300 },
+      // The same job with 200 evaluation queries on the holdout: the coordinator itself then
+      // measures the released labels and the student-to-ensemble ratio (GET /jobs/{id}/student),
+      // at the price of 200 more charged queries.
+      { name: 'gnmax σ=40 + 200 evaluation queries', mechanism: { kind: 'gnmax', sigma: 40 }, queries: 300, evaluationQueries: 200 },
     ],
   },
   {
@@ -278,6 +284,7 @@ async function main(): Promise<void> {
           mechanism: config.mechanism,
           participants: sites.map((site) => site.institution),
           queries: config.queries,
+          ...(config.evaluationQueries ? { evaluationQueries: config.evaluationQueries } : {}),
           batchSize: 200,
           batchDeadlineMs: 120_000,
           minTeachers: setup.teachers,
@@ -306,13 +313,19 @@ async function main(): Promise<void> {
         const studentS = seconds(Date.now() - studentStarted);
 
         const released = (await api('GET', `/jobs/${job.id}/labels`)) as { queryIndex: number; answered: boolean; label: number | null }[];
-        const answeredLabels = released.filter((l) => l.answered);
+        // Label accuracy against the pool's true labels (evaluation queries are scored by the coordinator).
+        const answeredLabels = released.filter((l) => l.answered && l.queryIndex < config.queries);
         const labelAccuracy =
           answeredLabels.filter((l) => l.label === pool.labels[l.queryIndex]).length / Math.max(1, answeredLabels.length);
         // The raw data-dependent ε, from the teachers' votes (only this evaluator can compute it),
         // with the same analysis and conversion the coordinator sanitises.
         const answeredFlags = new Map(released.map((l) => [l.queryIndex, l.answered]));
-        const votes = Array.from({ length: config.queries }, (_, q) => Array.from(poolVotes.subarray(q * 10, q * 10 + 10)));
+        // Evaluation query h is holdout example h, i.e. test row h: its votes are the test votes.
+        const votes = Array.from({ length: config.queries + (config.evaluationQueries ?? 0) }, (_, q) =>
+          q < config.queries
+            ? Array.from(poolVotes.subarray(q * 10, q * 10 + 10))
+            : Array.from(testVotes.subarray((q - config.queries) * 10, (q - config.queries) * 10 + 10)),
+        );
         const plan = planSmoothSensitivityRelease({
           votes,
           numTeachers: setup.teachers,
@@ -336,8 +349,16 @@ async function main(): Promise<void> {
           teacher_accuracy: round(teacherAccuracy),
           ensemble_accuracy: round(ensembleAccuracy),
           queries: state.queries,
-          answered: state.answered,
+          answered: answeredLabels.length,
           label_accuracy: round(labelAccuracy),
+          ...(config.evaluationQueries
+            ? {
+                evaluation_queries: config.evaluationQueries,
+                // What the coordinator serves to admins, measured on its evaluation queries.
+                served_evaluation: student.metrics.evaluation,
+                served_inference: student.metrics.inference,
+              }
+            : {}),
           student_accuracy: round(student.metrics.holdoutAccuracy),
           student_parameters: student.parameters,
           epsilon_data_independent: round(Math.max(...state.participants.map((p: { epsilonCharged: number }) => p.epsilonCharged))),
@@ -351,7 +372,7 @@ async function main(): Promise<void> {
         results.push(line);
         process.stdout.write(`${JSON.stringify(line)}\n`);
         say(
-          `${config.name}: ${state.answered}/${state.queries} answered, labels ${labelAccuracy.toFixed(3)}, student ${student.metrics.holdoutAccuracy.toFixed(3)}, ε ${line.epsilon_data_independent} (data-independent), ${line.epsilon_data_dependent_sanitized} (sanitised data-dependent)`,
+          `${config.name}: ${answeredLabels.length}/${state.queries} answered, labels ${labelAccuracy.toFixed(3)}, student ${student.metrics.holdoutAccuracy.toFixed(3)}, ε ${line.epsilon_data_independent} (data-independent), ${line.epsilon_data_dependent_sanitized} (sanitised data-dependent)`,
         );
       }
       for (const agent of agents) agent.kill('SIGTERM');
