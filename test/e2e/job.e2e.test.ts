@@ -50,16 +50,32 @@ describe('a whole Confident-GNMax job over HTTP, three institutions', () => {
       for (const agent of active) {
         const batch = await agent.nextBatch();
         if (!batch || batch.jobId !== jobId) continue;
-        const res = await agent.answer(
-          batch,
-          TEACHERS,
-          batch.queries.map((q) => histogram(q.features)),
-        );
+        const res = await answerHonestly(agent, batch);
         expect([202, 409]).toContain(res.status);
       }
       await new Promise((r) => setTimeout(r, 50));
     }
     throw new Error('job did not finish');
+  }
+
+  /** One honest answer: the agent's teachers vote as the toy task says. */
+  function answerHonestly(agent: TestAgent, batch: NonNullable<Awaited<ReturnType<TestAgent['nextBatch']>>>): Promise<Response> {
+    return agent.answer(
+      batch,
+      TEACHERS,
+      batch.queries.map((q) => histogram(q.features)),
+    );
+  }
+
+  /** The job's student once trained (or failed). */
+  async function untilStudent(jobId: string): Promise<any> {
+    let student: any;
+    for (let i = 0; i < 300; i++) {
+      student = (await call('GET', `/jobs/${jobId}/student`)).json;
+      if (student.status === 'ready' || student.status === 'failed') break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    return student;
   }
 
   async function createJob(participants: string[], extra: Record<string, unknown> = {}): Promise<{ status: number; json: any }> {
@@ -235,12 +251,7 @@ describe('a whole Confident-GNMax job over HTTP, three institutions', () => {
     expect(published.epsilonDataDependentSanitized).toBeLessThan(published.participants[0].epsilonCharged);
     expect((await untilPublished(job.json.id)).epsilonDataDependentSanitized).toBe(published.epsilonDataDependentSanitized);
     // The student is trained in a worker from the released labels and served in tfjs layout.
-    let student: any;
-    for (let i = 0; i < 300; i++) {
-      student = (await call('GET', `/jobs/${job.json.id}/student`)).json;
-      if (student.status === 'ready' || student.status === 'failed') break;
-      await new Promise((r) => setTimeout(r, 200));
-    }
+    const student = await untilStudent(job.json.id);
     expect(student).toMatchObject({ status: 'ready', metrics: { labelled: done.answered } });
     expect(student.metrics.holdoutAccuracy).toBeGreaterThanOrEqual(0.9);
     const modelJson = (await call('GET', `/jobs/${job.json.id}/student/model.json`)).json;
@@ -265,15 +276,7 @@ describe('a whole Confident-GNMax job over HTTP, three institutions', () => {
     await call('POST', `/jobs/${strict.json.id}/start`);
     for (const agent of agents.slice(0, 2)) {
       const batch = (await agent.nextBatch())!;
-      expect(
-        (
-          await agent.answer(
-            batch,
-            TEACHERS,
-            batch.queries.map((q) => histogram(q.features)),
-          )
-        ).status,
-      ).toBe(202);
+      expect((await answerHonestly(agent, batch)).status).toBe(202);
     }
     let state: any;
     for (let i = 0; i < 100; i++) {
@@ -296,15 +299,7 @@ describe('a whole Confident-GNMax job over HTTP, three institutions', () => {
     await call('POST', `/jobs/${lenient.json.id}/start`);
     for (const agent of agents.slice(0, 2)) {
       const batch = (await agent.nextBatch())!;
-      expect(
-        (
-          await agent.answer(
-            batch,
-            TEACHERS,
-            batch.queries.map((q) => histogram(q.features)),
-          )
-        ).status,
-      ).toBe(202);
+      expect((await answerHonestly(agent, batch)).status).toBe(202);
     }
     for (let i = 0; i < 100; i++) {
       state = (await call('GET', `/jobs/${lenient.json.id}`)).json;
@@ -358,15 +353,7 @@ describe('a whole Confident-GNMax job over HTTP, three institutions', () => {
     expect(first.queries.map((q) => q.index)).toEqual(Array.from({ length: 16 }, (_, i) => i));
     for (const agent of evalAgents) {
       const batch = agent === evalAgents[0] ? first : (await agent.nextBatch())!;
-      expect(
-        (
-          await agent.answer(
-            batch,
-            TEACHERS,
-            batch.queries.map((q) => histogram(q.features)),
-          )
-        ).status,
-      ).toBe(202);
+      expect((await answerHonestly(agent, batch)).status).toBe(202);
     }
     // The next batch opens once the first is released.
     let second = await evalAgents[0].nextBatch();
@@ -394,12 +381,7 @@ describe('a whole Confident-GNMax job over HTTP, three institutions', () => {
       expect(charges.reduce((n, c) => n + c.event.queries, 0)).toBe(32);
     }
 
-    let student: any;
-    for (let i = 0; i < 300; i++) {
-      student = (await call('GET', `/jobs/${job.json.id}/student`)).json;
-      if (student.status === 'ready' || student.status === 'failed') break;
-      await new Promise((r) => setTimeout(r, 200));
-    }
+    const student = await untilStudent(job.json.id);
     // Trained on the answered pool labels only (16 of 20: every 5th pool query is contested).
     const poolAnswered = labels.filter((l) => l.split === 'public' && l.answered).length;
     expect(poolAnswered).toBe(16);
