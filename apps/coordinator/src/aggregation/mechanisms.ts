@@ -28,7 +28,8 @@ function checkSigma(sigma: number, name: string): void {
   if (!Number.isFinite(sigma) || sigma <= 0) throw new RangeError(`${name} must be a positive number, got ${sigma}`);
 }
 
-function argmax(values: readonly number[]): number {
+/** Index of the largest value (the first of equals). */
+export function argmax(values: readonly number[]): number {
   let best = 0;
   for (let i = 1; i < values.length; i++) if (values[i] > values[best]) best = i;
   return best;

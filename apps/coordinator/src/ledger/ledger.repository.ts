@@ -278,8 +278,23 @@ export class LedgerTransaction implements TransactionScope {
   }
 }
 
-function backOff(attempt: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, Math.min(200, 2 ** attempt) * (0.5 + Math.random() / 2)));
+/**
+ * Runs `once` again, after a short randomised back-off, when it fails with a serialisation failure,
+ * a deadlock or a unique-key race (whether TypeORM wrapped the driver's error or not), at most
+ * MAX_ATTEMPTS times in all; any other failure is thrown at once.
+ */
+async function retried<T>(once: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await once();
+    } catch (err) {
+      const code =
+        err instanceof QueryFailedError ? (err.driverError as { code?: unknown }).code : (err as { code?: unknown } | null)?.code;
+      const retryable = typeof code === 'string' && (RETRYABLE.has(code) || code === UNIQUE_VIOLATION);
+      if (!retryable || attempt >= MAX_ATTEMPTS) throw err;
+      await new Promise((r) => setTimeout(r, Math.min(200, 2 ** attempt) * (0.5 + Math.random() / 2)));
+    }
+  }
 }
 
 async function releaseRunner(runner: QueryRunner): Promise<void> {
@@ -370,17 +385,8 @@ export class LedgerRepository {
    * the row locks, not on the isolation level: READ COMMITTED (Postgres' default, and what is used
    * here) or anything stricter is safe; stricter levels only add retried serialisation failures.
    */
-  async transaction<T>(work: (tx: LedgerTransaction) => Promise<T>): Promise<T> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await this.dataSource.transaction((manager) => work(new LedgerTransaction(manager)));
-      } catch (err) {
-        const code = err instanceof QueryFailedError ? (err.driverError as { code?: string }).code : undefined;
-        const retryable = code !== undefined && (RETRYABLE.has(code) || code === UNIQUE_VIOLATION);
-        if (!retryable || attempt >= MAX_ATTEMPTS) throw err;
-        await backOff(attempt);
-      }
-    }
+  transaction<T>(work: (tx: LedgerTransaction) => Promise<T>): Promise<T> {
+    return retried(() => this.dataSource.transaction((manager) => work(new LedgerTransaction(manager))));
   }
 
   /**
@@ -405,7 +411,7 @@ export class LedgerRepository {
     const jobIds = textArrayLiteral(distinct.map((b) => b.jobId));
     const batchIds = textArrayLiteral(distinct.map((b) => b.batchId));
     const opening = `BEGIN; ${LOCK_BUDGETS_SQL(ids)}; ${chargesForBatchesSql(jobIds, batchIds)}`;
-    for (let attempt = 1; ; attempt++) {
+    return retried(async () => {
       const runner = this.dataSource.createQueryRunner();
       let client: PoolClient | undefined;
       try {
@@ -421,14 +427,11 @@ export class LedgerRepository {
       } catch (err) {
         // Whatever state the session is in (no transaction, an open one, a failed one), end it.
         if (client) await client.query('ROLLBACK').catch(() => undefined);
-        const code = err instanceof QueryFailedError ? (err.driverError as { code?: string }).code : (err as { code?: unknown }).code;
-        const retryable = typeof code === 'string' && (RETRYABLE.has(code) || code === UNIQUE_VIOLATION);
-        if (!retryable || attempt >= MAX_ATTEMPTS) throw err;
-        await backOff(attempt);
+        throw err;
       } finally {
         await releaseRunner(runner);
       }
-    }
+    });
   }
 
   async findBudget(institutionId: string): Promise<BudgetWithName | null> {

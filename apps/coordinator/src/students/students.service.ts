@@ -1,5 +1,6 @@
 import { HttpStatus, Injectable, Logger } from '@nestjs/common';
 import { trainStudentInWorker, type Dataset } from '@concord/ml';
+import { argmax } from '../aggregation/mechanisms';
 import { ProblemException } from '../common/problem';
 import { JobsRepository } from '../jobs/jobs.repository';
 import { DEFAULT_STUDENT, imageShapeOf } from '../jobs/jobs.service';
@@ -203,10 +204,4 @@ export function evaluateReleasedLabels(
         ? 'no evaluation queries: create the job with evaluationQueries > 0 to measure the released labels'
         : 'measured on the answered evaluation queries (holdout examples asked through the same mechanism and charged)',
   };
-}
-
-function argmax(values: readonly number[]): number {
-  let best = 0;
-  for (let c = 1; c < values.length; c++) if (values[c] > values[best]) best = c;
-  return best;
 }
