@@ -1,6 +1,7 @@
 import { DPA_ORDERS, epsilonFromRdp, gnmaxEvent, type DpEvent } from '@concord/privacy';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type BatchReleaser, type ChargeOutcome, releaseWith } from '../../apps/coordinator/src/ledger/ledger.service';
+import { chargesForBatchesSql } from '../../apps/coordinator/src/ledger/ledger.repository';
 import { verifyLedger } from '../../apps/coordinator/src/ledger/verify-ledger';
 import { ADMIN, createLedgerHarness, type LedgerHarness } from '../support/ledger';
 
@@ -383,5 +384,20 @@ describe(`privacy ledger (${kind})`, () => {
     expect(budget.entries).toBe(1 + 40 + 1);
     expect(budget.epsilonSpent).toBeCloseTo(handEpsilon(20 * 40, 40, 1e-6), 12);
     expect((await verifyLedger(h.repository, h.keyPair.publicKey)).problems).toEqual([]);
+  });
+
+  it('looks up a group\'s stored charges by one index probe per batch, whatever the planner would prefer', async () => {
+    // The lookup runs in every charge transaction, so its cost must not grow with the ledger. With
+    // nested loops discouraged (as stale statistics discourage them), a plain join of the batches
+    // against the charges becomes a scan of every charge; the lookup must still probe the index.
+    const plan = await h.dataSource.transaction(async (m) => {
+      await m.query('SET LOCAL enable_nestloop = off');
+      const rows = await m.query<{ 'QUERY PLAN': string }[]>(
+        `EXPLAIN ${chargesForBatchesSql(`ARRAY['job-a','job-b']::text[]`, `ARRAY['1','2']::text[]`)}`,
+      );
+      return rows.map((r) => r['QUERY PLAN']).join('\n');
+    });
+    expect(plan).toMatch(/Index Cond: \(\(job_id = b\.job_id\) AND \(batch_id = b\.batch_id\)\)/);
+    expect(plan).not.toMatch(/Hash Join|Merge Join/);
   });
 });
