@@ -386,6 +386,42 @@ describe(`privacy ledger (${kind})`, () => {
     expect((await verifyLedger(h.repository, h.keyPair.publicKey)).problems).toEqual([]);
   });
 
+  it('redecides the next group, already opened behind a commit, when that commit fails', async () => {
+    // A group's successor opens as soon as the group's COMMIT is sent, on a decision made ahead on
+    // the rows that commit would leave. Here one release step breaks a deferred constraint, so its
+    // group's COMMIT fails: the successor must decide again on the rows it actually locked.
+    await h.dataSource.query(`CREATE TABLE IF NOT EXISTS test_parent (id int PRIMARY KEY)`);
+    await h.dataSource.query(`INSERT INTO test_parent (id) VALUES (1) ON CONFLICT DO NOTHING`);
+    await h.dataSource.query(
+      `CREATE TABLE IF NOT EXISTS test_deferred (parent int REFERENCES test_parent (id) DEFERRABLE INITIALLY DEFERRED)`,
+    );
+    const perCharge = handEpsilon(20, 40, 1e-6);
+    const a = await institution(perCharge * 100);
+    const results = await Promise.allSettled(
+      Array.from({ length: 40 }, (_, k) =>
+        h.ledger.chargeAndRelease({
+          jobId: `job-${n}`,
+          batchId: String(k),
+          charges: [{ institutionId: a, event: gnmaxEvent(40, 20) }],
+          release: async (scope) => {
+            await scope.query(`INSERT INTO test_released (job_id, batch_id, label) VALUES ($1, $2, 1)`, [`job-${n}`, String(k)]);
+            // Checked only at COMMIT.
+            await scope.query(`INSERT INTO test_deferred (parent) VALUES ($1)`, [k === 5 ? -1 : 1]);
+            return k;
+          },
+        }),
+      ),
+    );
+    expect(results.filter((r) => r.status === 'rejected')).toHaveLength(1);
+    expect(results[5].status).toBe('rejected');
+    expect(String((results[5] as PromiseRejectedResult).reason)).toMatch(/foreign key/);
+    expect(await releasedRows(`job-${n}`)).toBe(39);
+    const budget = await h.ledger.getBudget(a);
+    expect(budget.entries).toBe(1 + 39);
+    expect(budget.epsilonSpent).toBeCloseTo(handEpsilon(20 * 39, 40, 1e-6), 12);
+    expect((await verifyLedger(h.repository, h.keyPair.publicKey)).problems).toEqual([]);
+  });
+
   it('looks up a group\'s stored charges by one index probe per batch, whatever the planner would prefer', async () => {
     // The lookup runs in every charge transaction, so its cost must not grow with the ledger. With
     // nested loops discouraged (as stale statistics discourage them), a plain join of the batches

@@ -407,6 +407,12 @@ export class LedgerRepository {
     institutionIds: readonly string[],
     batches: readonly { jobId: string; batchId: string }[],
     work: (tx: LedgerTransaction, snapshot: ChargeSnapshot) => Promise<T>,
+    /**
+     * Called once COMMIT has been sent (not yet acknowledged). Whatever the caller starts then
+     * queues behind this transaction's row locks, which the commit releases. Not called on a path
+     * that rolls back.
+     */
+    onCommitSent?: () => void,
   ): Promise<T> {
     const ids = `${textArrayLiteral(institutionIds)}::uuid[]`;
     // Each (job, batch) once: the join returns a batch's charges once per time it is named.
@@ -425,7 +431,9 @@ export class LedgerRepository {
           stored: groupByBatch(results[2].rows as EntryRow[]),
         };
         const out = await work(new LedgerTransaction(runner.manager), snapshot);
-        await client.query('COMMIT');
+        const commit = client.query('COMMIT');
+        onCommitSent?.();
+        await commit;
         return out;
       } catch (err) {
         // Whatever state the session is in (no transaction, an open one, a failed one), end it.

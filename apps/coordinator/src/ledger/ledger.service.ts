@@ -151,20 +151,20 @@ interface DecidedGroup {
   after: PrivacyBudgetEntity[];
 }
 
-/** The next group, decided ahead on `basis` (the budget rows it expects to lock) if that was possible. */
+/** The next group, taken from the queue, and its decision made ahead on the budget rows it expects to lock. */
 interface GroupPlan {
   group: PendingCharge[];
   ids: string[];
-  basis?: ReadonlyMap<string, PrivacyBudgetEntity>;
-  decided?: DecidedGroup;
+  /** Settles when the group has been decided ahead on `basis`; undefined if it could not be. Never rejects. */
+  ahead: Promise<{ basis: ReadonlyMap<string, PrivacyBudgetEntity>; decided: DecidedGroup } | undefined>;
 }
 
 /**
- * Calls decided ahead between two turns of the event loop, so that the running group's replies are
- * not held up: one call (its entries' hashes, ~0.1 ms) at a time. Slices of 8 calls held each reply
- * up to ~1 ms, on the path every group waits on; one call per slice was 25 % faster (BENCHMARKS.md).
+ * Deciding ahead gives the event loop a turn after at most this long, so that the running group's
+ * replies are not held up (they are on the path every group waits on). Slices of 8 calls held a
+ * reply up to ~1 ms; one call per slice was 25 % faster but cost a turn per call (BENCHMARKS.md).
  */
-const PLAN_SLICE = 1;
+const PLAN_SLICE_MS = 0.25;
 
 interface RunningBudget {
   budget: PrivacyBudgetEntity;
@@ -338,24 +338,35 @@ export class LedgerService implements OnModuleDestroy {
    */
   private readonly expected = new Map<string, PrivacyBudgetEntity>();
   /** The next group, already taken from `pending`, being decided ahead while the running group commits. */
-  private nextPlan: Promise<GroupPlan> | undefined;
+  private nextPlan: GroupPlan | undefined;
 
+  /**
+   * Starts the next group when none is running. A group counts as running until its COMMIT has been
+   * sent: the next one then opens at once, its lock request queued behind the locks that commit
+   * releases, so the commit's round trip and the next opening overlap. Each group still decides on
+   * the rows it has locked (a plan made on rows that did not commit is decided again).
+   */
   private startGroup(): void {
     if (this.groupRunning) return;
     const plan = this.nextPlan;
     this.nextPlan = undefined;
     if (!plan && this.pending.length === 0) return;
     this.groupRunning = true;
-    const run = plan ? plan.then((p) => this.runGroup(p.group, p)) : this.runGroup(this.pending.splice(0, MAX_GROUP));
-    void run.finally(() => {
+    let handedOn = false;
+    const handOn = (): void => {
+      if (handedOn) return;
+      handedOn = true;
       this.groupRunning = false;
       this.startGroup();
-    });
+    };
+    // A plan still being decided does not hold its transaction back: the decision is awaited once the rows are locked.
+    const run = plan ? this.runGroup(plan.group, plan, handOn) : this.runGroup(this.pending.splice(0, MAX_GROUP), undefined, handOn);
+    void run.finally(handOn);
   }
 
-  private async runGroup(group: PendingCharge[], plan?: GroupPlan): Promise<void> {
+  private async runGroup(group: PendingCharge[], plan?: GroupPlan, onCommitSent?: () => void): Promise<void> {
     try {
-      const decided = await this.inChargeTransaction(group, plan);
+      const decided = await this.inChargeTransaction(group, plan, onCommitSent);
       decided.forEach((d, i) => (d.ok ? group[i].resolve(d.outcome) : group[i].reject(d.error)));
     } catch (err) {
       this.expected.clear();
@@ -377,11 +388,12 @@ export class LedgerService implements OnModuleDestroy {
   }
 
   /** Runs `decideGroup` in a charge transaction over the group's budget rows and batches. */
-  private inChargeTransaction(group: readonly PendingCharge[], plan?: GroupPlan): Promise<Decision[]> {
+  private inChargeTransaction(group: readonly PendingCharge[], plan?: GroupPlan, onCommitSent?: () => void): Promise<Decision[]> {
     return this.repository.chargeTransaction(
       plan?.ids ?? institutionsOf(group),
       group.map((g) => ({ jobId: g.jobId, batchId: g.batchId })),
       (tx, snapshot) => this.decideGroup(tx, snapshot, group, plan),
+      onCommitSent,
     );
   }
 
@@ -399,8 +411,9 @@ export class LedgerService implements OnModuleDestroy {
     group: readonly PendingCharge[],
     plan?: GroupPlan,
   ): Promise<Decision[]> {
-    let decided = plan?.decided;
-    if (!decided || stored.size > 0 || !sameBudgets(budgets, plan?.basis)) {
+    const ahead = plan ? await plan.ahead : undefined;
+    let decided = ahead?.decided;
+    if (!decided || stored.size > 0 || !sameBudgets(budgets, ahead?.basis)) {
       const decider = new GroupDecider(budgets, stored, this.sealer, this.candidates);
       for (const call of group) decider.decide(call);
       decided = decider.finish();
@@ -421,26 +434,32 @@ export class LedgerService implements OnModuleDestroy {
     this.nextPlan = this.prepare(this.pending.splice(0, MAX_GROUP));
   }
 
-  /** Decides `group` ahead on the expected budget rows, a few calls at a time; never rejects. */
-  private async prepare(group: PendingCharge[]): Promise<GroupPlan> {
+  private prepare(group: PendingCharge[]): GroupPlan {
     const ids = institutionsOf(group);
-    const plan: GroupPlan = { group, ids };
+    return { group, ids, ahead: this.decideAhead(group, ids) };
+  }
+
+  /** Decides `group` ahead on the expected budget rows, in slices of at most PLAN_SLICE_MS; never rejects. */
+  private async decideAhead(group: readonly PendingCharge[], ids: readonly string[]): Promise<Awaited<GroupPlan['ahead']>> {
     const basis = ids.map((id) => this.expected.get(id));
-    if (!basis.every((b): b is PrivacyBudgetEntity => b !== undefined)) return plan;
+    if (!basis.every((b): b is PrivacyBudgetEntity => b !== undefined)) return undefined;
     try {
       // Yield first, so that the running group's next statement is sent before this work starts.
       await yieldToEventLoop();
       const decider = new GroupDecider(basis, new Map(), this.sealer, this.candidates);
-      for (let i = 0; i < group.length; i++) {
-        decider.decide(group[i]);
-        if (i % PLAN_SLICE === PLAN_SLICE - 1) await yieldToEventLoop();
+      let slice = performance.now();
+      for (const call of group) {
+        decider.decide(call);
+        if (performance.now() - slice >= PLAN_SLICE_MS) {
+          await yieldToEventLoop();
+          slice = performance.now();
+        }
       }
-      plan.decided = decider.finish();
-      plan.basis = new Map(basis.map((b) => [b.institutionId, b]));
+      return { decided: decider.finish(), basis: new Map(basis.map((b) => [b.institutionId, b])) };
     } catch {
       // Whatever went wrong is met again, and reported, when the group is decided in its transaction.
+      return undefined;
     }
-    return plan;
   }
 
   async listBudgets(): Promise<BudgetSummary[]> {
