@@ -7,6 +7,7 @@ import { Students1764470500000 } from './1764470500000-Students';
 import { BatchLeases1764470800000 } from './1764470800000-BatchLeases';
 import { StudentSettings1764471000000 } from './1764471000000-StudentSettings';
 import { EvaluationQueries1764472000000 } from './1764472000000-EvaluationQueries';
+import { LedgerGroupSignatures1764473000000 } from './1764473000000-LedgerGroupSignatures';
 
 /** Every migration, in order. Listed explicitly so that compiled and source runs see the same set. */
 export const MIGRATIONS = [
@@ -19,4 +20,5 @@ export const MIGRATIONS = [
   BatchLeases1764470800000,
   StudentSettings1764471000000,
   EvaluationQueries1764472000000,
+  LedgerGroupSignatures1764473000000,
 ];

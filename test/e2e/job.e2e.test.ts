@@ -1,4 +1,13 @@
-import { bytesToBase64, canonicalJsonBytes, concatBytes, sign, utf8ToBytes } from '@concord/crypto';
+import {
+  base64ToBytes,
+  bytesToBase64,
+  canonicalJsonBytes,
+  concatBytes,
+  groupDigest,
+  sign,
+  utf8ToBytes,
+  verifyGroupSignature,
+} from '@concord/crypto';
 import { answerContext } from '@concord/protocol';
 import { DPA_ORDERS, epsilonFromRdp, rdpOfEvent, parseDpEvent } from '@concord/privacy';
 import { Client } from 'pg';
@@ -242,6 +251,22 @@ describe('a whole Confident-GNMax job over HTTP, three institutions', () => {
       expect(budget.epsilonSpent).toBeCloseTo(epsilonFromRdp(DPA_ORDERS, total, 1e-5).epsilon, 10);
       expect(done.participants.find((p: any) => p.institutionId === id).charges).toBe(3);
     }
+    // A batch's charges to the three institutions were appended in one transaction and signed
+    // together: the group is served, and anyone with the public key can check its signature.
+    const firstCharge = ((await call('GET', `/budgets/${institutions[0]}/entries?limit=100`)).json.entries as any[]).find(
+      (e) => e.kind === 'charge' && e.jobId === job.json.id,
+    );
+    const group = (await call('GET', `/ledger/groups/${firstCharge.groupDigest}`)).json;
+    expect(group.entries.map((e: any) => e.institutionId).sort()).toEqual(expect.arrayContaining([...institutions].sort()));
+    expect(group.entries.map((e: any) => e.hash)).toContain(firstCharge.hash);
+    expect(group.signature).toBe(firstCharge.signature);
+    expect(groupDigest(group.entries.map((e: any) => e.hash))).toBe(firstCharge.groupDigest);
+    const publicKey = base64ToBytes((await call('GET', '/ledger/public-key')).json.publicKey, 'publicKey', 32);
+    expect(verifyGroupSignature(firstCharge.groupDigest, group.signature, publicKey)).toBe(true);
+    const badDigest = await call('GET', '/ledger/groups/not-a-digest');
+    expect(badDigest.status).toBe(400);
+    expect(badDigest.json.errors).toEqual([expect.objectContaining({ field: 'path.digest' })]);
+    expect((await call('GET', `/ledger/groups/${'0'.repeat(64)}`)).status).toBe(404);
     expect((await call('GET', '/ledger/verification')).json).toMatchObject({ verified: true, problems: [] });
     // The sanitised data-dependent ε is published once, at the end, and is far below the guarantee
     // here: unanimous votes at σ = 2 leave almost no doubt about each label.

@@ -16,7 +16,7 @@ describe(`ledger:verify detects tampering (${kind})`, () => {
   beforeAll(async () => {
     assertBuilt();
     h = await createLedgerHarness(4);
-    for (const name of ['event', 'order', 'deleted', 'orders', 'cache', 'forged', 'intact']) {
+    for (const name of ['event', 'order', 'deleted', 'orders', 'cache', 'forged', 'moved', 'intact']) {
       ids[name] = (await h.institutions.create({ name: `tamper-${name}`, epsilonCap: 50, delta: 1e-5 }, ADMIN)).id;
       for (let batch = 1; batch <= 3; batch++) {
         const outcome = await h.ledger.chargeAndRelease({
@@ -27,6 +27,19 @@ describe(`ledger:verify detects tampering (${kind})`, () => {
         });
         expect(outcome.status).toBe('charged');
       }
+    }
+    // Two institutions charged together: each call's two entries are signed as one group.
+    for (const name of ['pairA', 'pairB']) {
+      ids[name] = (await h.institutions.create({ name: `tamper-${name}`, epsilonCap: 50, delta: 1e-5 }, ADMIN)).id;
+    }
+    for (let batch = 1; batch <= 3; batch++) {
+      const outcome = await h.ledger.chargeAndRelease({
+        jobId: 'job-pair',
+        batchId: String(batch),
+        charges: [ids.pairA, ids.pairB].map((institutionId) => ({ institutionId, event: gnmaxEvent(40, 10) })),
+        release: () => Promise.resolve(null),
+      });
+      expect(outcome.status).toBe('charged');
     }
   });
 
@@ -60,7 +73,12 @@ describe(`ledger:verify detects tampering (${kind})`, () => {
 
   it('passes an untouched ledger, in-process and through `ledger:verify`', async () => {
     const report = await verifyLedger(h.repository, h.keyPair.publicKey);
-    expect(report).toEqual({ institutions: 7, entries: 28, verified: true, problems: [] });
+    expect(report).toEqual({ institutions: 10, entries: 40, verified: true, problems: [] });
+    const grouped = await h.dataSource.query<{ n: string; digests: string }[]>(
+      `SELECT count(*) AS n, count(DISTINCT group_digest) AS digests FROM ledger_entries WHERE institution_id = ANY($1::uuid[]) AND kind = 'charge'`,
+      [[ids.pairA, ids.pairB]],
+    );
+    expect(grouped[0]).toEqual({ n: '6', digests: '3' }); // one signature per call, shared by its two entries
     const cli = runCli();
     expect(cli.code).toBe(0);
     expect(cli.report).toEqual(report);
@@ -75,6 +93,14 @@ describe(`ledger:verify detects tampering (${kind})`, () => {
     await tamper(`UPDATE ledger_entries SET seq = 3 WHERE institution_id = $1 AND seq = 1000`, [ids.order]);
     // A deleted charge.
     await tamper(`DELETE FROM ledger_entries WHERE institution_id = $1 AND seq = 2`, [ids.deleted]);
+    // A deleted charge that was signed with another institution's charge: that one's group no longer matches.
+    await tamper(`DELETE FROM ledger_entries WHERE institution_id = $1 AND seq = 2`, [ids.pairB]);
+    // A charge moved to another group (its digest replaced by the one of the entry before it).
+    await tamper(
+      `UPDATE ledger_entries SET group_digest = (SELECT group_digest FROM ledger_entries WHERE institution_id = $1 AND seq = 2)
+        WHERE institution_id = $1 AND seq = 3`,
+      [ids.moved],
+    );
     // The budget's order list swapped for one that yields a smaller ε.
     await h.dataSource.query(
       `UPDATE privacy_budgets SET orders = array_fill(2::float8, ARRAY[cardinality(orders)]) WHERE institution_id = $1`,
@@ -107,6 +133,14 @@ describe(`ledger:verify detects tampering (${kind})`, () => {
     expect(problemsOf(report, 'orders')).toEqual(expect.arrayContaining(['orders_changed']));
     expect(problemsOf(report, 'cache')).toEqual(expect.arrayContaining(['cached_rdp_mismatch', 'cached_epsilon_mismatch']));
     expect(problemsOf(report, 'forged')).toEqual(expect.arrayContaining(['bad_signature', 'hash_mismatch', 'head_mismatch']));
+    expect(problemsOf(report, 'pairB')).toEqual(expect.arrayContaining(['seq_gap', 'prev_hash_mismatch']));
+    // pairA's chain is intact, but its seq 2 entry's group lost its other member.
+    expect(report.problems.filter((p) => p.institutionId === ids.pairA)).toEqual([
+      expect.objectContaining({ seq: 2, problem: 'group_digest_mismatch' }),
+    ]);
+    expect(problemsOf(report, 'moved')).toEqual(
+      expect.arrayContaining(['bad_signature', 'group_digest_mismatch', 'group_signature_differs']),
+    );
     expect(problemsOf(report, 'intact')).toEqual([]);
 
     const cli = runCli();

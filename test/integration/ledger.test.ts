@@ -422,7 +422,7 @@ describe(`privacy ledger (${kind})`, () => {
     expect((await verifyLedger(h.repository, h.keyPair.publicKey)).problems).toEqual([]);
   });
 
-  it('looks up a group\'s stored charges by one index probe per batch, whatever the planner would prefer', async () => {
+  it("looks up a group's stored charges by one index probe per batch, whatever the planner would prefer", async () => {
     // The lookup runs in every charge transaction, so its cost must not grow with the ledger. With
     // nested loops discouraged (as stale statistics discourage them), a plain join of the batches
     // against the charges becomes a scan of every charge; the lookup must still probe the index.

@@ -14,6 +14,7 @@ export const MATRIX: Record<string, Caller[]> = {
   'GET /agents/coordinator': ALL,
   'POST /agents/enroll': ALL,
   'GET /ledger/verification': STAFF,
+  'GET /ledger/groups/{digest}': STAFF,
   'GET /budgets': STAFF,
   'GET /budgets/{institutionId}': STAFF,
   'GET /budgets/{institutionId}/entries': STAFF,

@@ -6,10 +6,14 @@ import {
   type ChainLink,
   GENESIS,
   GENESIS_HASH,
+  groupDigest,
   hashEntry,
   signEntryHash,
+  signGroupDigest,
   verifyChain,
   verifyEntrySignature,
+  verifyGroups,
+  verifyGroupSignature,
 } from './chain';
 
 const ledgerKey = nacl.sign.keyPair();
@@ -69,6 +73,69 @@ describe('entry signatures', () => {
     expect(verifyEntrySignature(hash, 'not base64', ledgerKey.publicKey)).toBe(false);
     expect(verifyEntrySignature('nope', signature, ledgerKey.publicKey)).toBe(false);
     expect(() => verifyEntrySignature(hash, signature, new Uint8Array(3))).toThrow(/^publicKey: /);
+  });
+});
+
+describe('group signatures', () => {
+  const a = 'a'.repeat(64);
+  const b = 'b'.repeat(64);
+
+  it('digests the sorted distinct hashes of a group (checked with sha256sum)', () => {
+    // printf 'concord-ledger-group-v1\n%s\n%s' aaa…a bbb…b | sha256sum
+    expect(groupDigest([a, b])).toBe('e39060f0ccc2b35be8bcff63cebfe9efe82c85932eb35b0c45dcb5f49d1608b6');
+    expect(groupDigest([b, a, b])).toBe(groupDigest([a, b]));
+    // printf 'concord-ledger-group-v1\n%s' aaa…a | sha256sum
+    expect(groupDigest([a])).toBe('9582e28639f63390e8526cf8488c5de221cfdd3d6d06b3991e66c7236860f13f');
+    expect(() => groupDigest([])).toThrow(/^hashes: /);
+    expect(() => groupDigest([a, 'B'.repeat(64)])).toThrow(/^hashes\[1\]: /);
+  });
+
+  it('signs the domain-separated digest; neither kind of signature verifies as the other', () => {
+    const digest = groupDigest([a, b]);
+    const signature = signGroupDigest(digest, ledgerKey.secretKey);
+    expect(verifyGroupSignature(digest, signature, ledgerKey.publicKey)).toBe(true);
+    const message = new TextEncoder().encode(`concord-ledger-group-signature-v1\n${digest}`);
+    expect(nacl.sign.detached.verify(message, Buffer.from(signature, 'base64'), ledgerKey.publicKey)).toBe(true);
+    expect(verifyEntrySignature(digest, signature, ledgerKey.publicKey)).toBe(false);
+    expect(verifyGroupSignature(a, signEntryHash(a, ledgerKey.secretKey), ledgerKey.publicKey)).toBe(false);
+    expect(verifyGroupSignature(digest, signature, nacl.sign.keyPair().publicKey)).toBe(false);
+    expect(verifyGroupSignature(digest, 'not base64', ledgerKey.publicKey)).toBe(false);
+  });
+
+  it('lets verifyChain check an entry against its group signature, once per group', () => {
+    const chain = buildChain(3);
+    const digest = groupDigest(chain.map((e) => e.hash));
+    const signature = signGroupDigest(digest, ledgerKey.secretKey);
+    const grouped = chain.map((e) => ({ ...e, groupDigest: digest, signature }));
+    const seen = new Map<string, boolean>();
+    expect(problemsOf(grouped, { groupSignatures: seen })).toEqual([]);
+    expect([...seen.entries()]).toEqual([[`${digest} ${signature}`, true]]);
+    // Another digest under the same signature, or a digest signed by another key, fails.
+    const other = groupDigest([a]);
+    expect(problemsOf([grouped[0], { ...grouped[1], groupDigest: other }, grouped[2]])).toEqual([{ seq: 2, problem: 'bad_signature' }]);
+    const forged = signGroupDigest(digest, nacl.sign.keyPair().secretKey);
+    expect(problemsOf(grouped.map((e) => ({ ...e, signature: forged })))).toEqual(
+      [1, 2, 3].map((seq) => ({ seq, problem: 'bad_signature' })),
+    );
+    expect(problemsOf([{ ...grouped[0], groupDigest: 'xyz' }, grouped[1], grouped[2]])).toEqual([{ seq: 1, problem: 'malformed_entry' }]);
+  });
+
+  it('verifyGroups finds an entry missing from, added to or moved between groups', () => {
+    const [e1, e2, e3] = buildChain(3);
+    const g12 = groupDigest([e1.hash, e2.hash]);
+    const s12 = signGroupDigest(g12, ledgerKey.secretKey);
+    const g3 = groupDigest([e3.hash]);
+    const s3 = signGroupDigest(g3, ledgerKey.secretKey);
+    const members = [
+      { hash: e1.hash, groupDigest: g12, signature: s12 },
+      { hash: e2.hash, groupDigest: g12, signature: s12 },
+      { hash: e3.hash, groupDigest: g3, signature: s3 },
+      { hash: a, groupDigest: null, signature: 'ignored: signed alone' },
+    ];
+    expect(verifyGroups(members)).toEqual([]);
+    expect(verifyGroups([members[0], members[2]])).toEqual([{ groupDigest: g12, hashes: [e1.hash], problem: 'group_digest_mismatch' }]);
+    const moved = verifyGroups([members[0], members[1], { ...members[2], groupDigest: g12 }]).map((p) => p.problem);
+    expect(moved).toEqual(['group_digest_mismatch', 'group_signature_differs']);
   });
 });
 

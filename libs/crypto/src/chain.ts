@@ -7,6 +7,18 @@
  *   hash      = lowercase hex( SHA-256( UTF-8( prevHash ‖ "\n" ‖ canonicalJson(body) ) ) )
  *   signature = base64( Ed25519( UTF-8( "concord-ledger-entry-v1\n" ‖ hash ) ) )
  *
+ * Entries appended together (one transaction) may instead be signed together, once: their group
+ * digest commits to the set of their hashes, and each entry of the group carries the digest and
+ * the one signature of it:
+ *
+ *   groupDigest = lowercase hex( SHA-256( UTF-8( "concord-ledger-group-v1\n" ‖ h₁ ‖ "\n" ‖ … ‖ "\n" ‖ hₙ ) ) )
+ *                 with h₁ < … < hₙ the group's distinct entry hashes, sorted
+ *   signature   = base64( Ed25519( UTF-8( "concord-ledger-group-signature-v1\n" ‖ groupDigest ) ) )
+ *
+ * Each entry's hash still fixes its body and its place in its chain, so the group signature covers
+ * every entry of the group; one digest missing an entry, or naming one too many, no longer matches
+ * (`verifyGroups`). The three domain labels differ, so no signature verifies as another kind.
+ *
  * where prevHash is the previous entry's 64-digit lowercase hex hash, or GENESIS_HASH (64 zeros)
  * for the first entry. `seq` is not hashed separately: put it in the body (verifyChain checks a
  * numeric `body.seq` against the entry's seq) so the hash also fixes each entry's number.
@@ -22,6 +34,8 @@ import { sign, verify } from './signature';
 
 export const GENESIS_HASH = '0'.repeat(64);
 const LEDGER_SIGNING_DOMAIN = 'concord-ledger-entry-v1\n';
+const LEDGER_GROUP_DOMAIN = 'concord-ledger-group-v1\n';
+const LEDGER_GROUP_SIGNING_DOMAIN = 'concord-ledger-group-signature-v1\n';
 const HASH_HEX = /^[0-9a-f]{64}$/;
 
 function checkHash(value: unknown, name: string): string {
@@ -78,12 +92,53 @@ export function verifyEntrySignature(hash: string, signature: string, publicKey:
   return verify(message, signatureBytes, publicKey);
 }
 
+/**
+ * The group digest of entries appended together: SHA-256 over their distinct hashes, sorted (see
+ * the module comment), so it does not depend on the order they are listed in.
+ */
+export function groupDigest(hashes: readonly string[]): string {
+  if (hashes.length === 0) throw new CryptoInputError('hashes', 'a group has at least one entry');
+  const sorted = [...new Set(hashes.map((h, i) => checkHash(h, `hashes[${i}]`)))].sort();
+  return createHash('sha256')
+    .update(`${LEDGER_GROUP_DOMAIN}${sorted.join('\n')}`, 'utf8')
+    .digest('hex');
+}
+
+/** The text a group signature covers: a domain label, then the group digest (checked). */
+export function ledgerGroupSigningText(digest: string): string {
+  return `${LEDGER_GROUP_SIGNING_DOMAIN}${checkHash(digest, 'groupDigest')}`;
+}
+
+/** The coordinator's signature of a group digest, base64 (64 bytes). */
+export function signGroupDigest(digest: string, secretKey: Uint8Array): string {
+  return bytesToBase64(sign(utf8ToBytes(ledgerGroupSigningText(digest)), secretKey));
+}
+
+/** True if `signature` (base64) is the ledger key's signature of the group digest; malformed input is false. */
+export function verifyGroupSignature(digest: string, signature: string, publicKey: Uint8Array): boolean {
+  let message: Uint8Array;
+  let signatureBytes: Uint8Array;
+  try {
+    message = utf8ToBytes(ledgerGroupSigningText(digest));
+    signatureBytes = base64ToBytes(signature, 'signature', 64);
+  } catch (error) {
+    if (error instanceof CryptoInputError) return false;
+    throw error;
+  }
+  return verify(message, signatureBytes, publicKey);
+}
+
 export interface ChainEntry {
   seq: number;
   prevHash: string;
   hash: string;
-  /** base64 Ed25519 signature of `hash` (see the module comment). */
+  /**
+   * base64 Ed25519 signature of `hash`, or, when `groupDigest` is set, of the group digest (see
+   * the module comment).
+   */
   signature: string;
+  /** The digest of the group this entry was signed with; absent or null if it was signed alone. */
+  groupDigest?: string | null;
   body: unknown;
 }
 
@@ -121,7 +176,7 @@ export type ChainProblemKind =
   | 'seq_out_of_order'
   /** body.seq is present and differs from the entry's seq. */
   | 'seq_mismatch'
-  /** The signature is not the ledger key's signature of the stored hash. */
+  /** The signature is not the ledger key's signature of the stored hash (or of the entry's group digest). */
   | 'bad_signature'
   /** The last entry is not the expected head: entries were cut off the end (or added). */
   | 'head_mismatch';
@@ -146,6 +201,11 @@ export interface VerifyChainOptions {
   anchor?: ChainLink;
   /** If given, the last entry must be exactly this one (detects truncation). */
   expectedHead?: ChainLink;
+  /**
+   * Group signatures already checked, by `groupDigest + " " + signature` (a group's entries share
+   * one signature): pass one map to every verifyChain of a ledger to check each group once.
+   */
+  groupSignatures?: Map<string, boolean>;
 }
 
 /**
@@ -171,7 +231,10 @@ export function verifyChain(entries: readonly ChainEntry[], publicKey: Uint8Arra
       !HASH_HEX.test(entry.prevHash) ||
       typeof entry.hash !== 'string' ||
       !HASH_HEX.test(entry.hash) ||
-      typeof entry.signature !== 'string'
+      typeof entry.signature !== 'string' ||
+      (entry.groupDigest !== undefined &&
+        entry.groupDigest !== null &&
+        (typeof entry.groupDigest !== 'string' || !HASH_HEX.test(entry.groupDigest)))
     ) {
       report('malformed_entry');
       previous = { seq: Number.isSafeInteger(entry.seq) ? entry.seq : previous.seq + 1, hash: String(entry.hash) };
@@ -196,7 +259,18 @@ export function verifyChain(entries: readonly ChainEntry[], publicKey: Uint8Arra
       typeof entry.body === 'object' && entry.body !== null ? (entry.body as Record<string, unknown>).seq : undefined;
     if (typeof bodySeq === 'number' && bodySeq !== entry.seq) report('seq_mismatch');
 
-    if (!verifyEntrySignature(entry.hash, entry.signature, publicKey)) report('bad_signature');
+    if (entry.groupDigest === undefined || entry.groupDigest === null) {
+      if (!verifyEntrySignature(entry.hash, entry.signature, publicKey)) report('bad_signature');
+    } else {
+      // That this entry belongs to the digest is checked across chains, by verifyGroups.
+      const key = `${entry.groupDigest} ${entry.signature}`;
+      let valid = options.groupSignatures?.get(key);
+      if (valid === undefined) {
+        valid = verifyGroupSignature(entry.groupDigest, entry.signature, publicKey);
+        options.groupSignatures?.set(key, valid);
+      }
+      if (!valid) report('bad_signature');
+    }
 
     previous = { seq: entry.seq, hash: entry.hash };
   });
@@ -205,4 +279,47 @@ export function verifyChain(entries: readonly ChainEntry[], publicKey: Uint8Arra
     problems.push({ seq: options.expectedHead.seq, index: -1, problem: 'head_mismatch' });
   }
   return { ok: problems.length === 0, problems, head: previous };
+}
+
+/** An entry as `verifyGroups` sees it: its hash, its group digest (if any) and its signature. */
+export interface GroupMember {
+  hash: string;
+  groupDigest?: string | null;
+  signature: string;
+}
+
+export interface GroupProblem {
+  groupDigest: string;
+  /** Hashes of the group's entries (those found). */
+  hashes: string[];
+  problem: 'group_digest_mismatch' | 'group_signature_differs';
+}
+
+/**
+ * Checks that every group digest is the digest of exactly the entries that carry it — an entry
+ * deleted from a group, added to it or moved to another one breaks this — and that the entries of
+ * a group carry one signature. Pass EVERY entry of the ledger (groups span chains); entries signed
+ * alone are ignored. The signature itself is checked by verifyChain.
+ */
+export function verifyGroups(entries: Iterable<GroupMember>): GroupProblem[] {
+  const groups = new Map<string, { hashes: string[]; signatures: Set<string> }>();
+  for (const e of entries) {
+    if (e.groupDigest === undefined || e.groupDigest === null) continue;
+    let group = groups.get(e.groupDigest);
+    if (!group) groups.set(e.groupDigest, (group = { hashes: [], signatures: new Set() }));
+    group.hashes.push(e.hash);
+    group.signatures.add(e.signature);
+  }
+  const problems: GroupProblem[] = [];
+  for (const [digest, { hashes, signatures }] of groups) {
+    let recomputed: string | undefined;
+    try {
+      recomputed = groupDigest(hashes);
+    } catch (error) {
+      if (!(error instanceof CryptoInputError)) throw error;
+    }
+    if (recomputed !== digest) problems.push({ groupDigest: digest, hashes, problem: 'group_digest_mismatch' });
+    if (signatures.size > 1) problems.push({ groupDigest: digest, hashes, problem: 'group_signature_differs' });
+  }
+  return problems;
 }

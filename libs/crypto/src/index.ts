@@ -4,6 +4,5 @@ export * from './signature';
 export * from './keys';
 export * from './envelope';
 export * from './chain';
-export * from './entry-hash-signer';
 export * from './request-signing';
 export * from './secure-random';

@@ -5,8 +5,8 @@ import {
   bytesToBase64,
   loadOrCreateSigningKey,
   publicKeyFingerprint,
-  EntryHashSigner,
   signEntryHash,
+  signGroupDigest,
   type SigningKeyPair,
 } from '@concord/crypto';
 
@@ -15,7 +15,6 @@ export class LedgerKey {
   readonly publicKey: Uint8Array;
   readonly publicKeyBase64: string;
   readonly fingerprint: string;
-  private signer: EntryHashSigner | undefined;
 
   private constructor(private readonly keyPair: SigningKeyPair) {
     this.publicKey = keyPair.publicKey;
@@ -37,20 +36,9 @@ export class LedgerKey {
     return signEntryHash(hash, this.keyPair.secretKey);
   }
 
-  /**
-   * `signEntryHash` of each hash, computed together on a worker thread (see EntryHashSigner): the
-   * same signatures, without holding the thread that decides charges.
-   */
-  signEntryHashes(hashes: readonly string[]): Promise<string[]> {
-    this.signer ??= new EntryHashSigner(this.keyPair.secretKey);
-    return this.signer.sign(hashes);
-  }
-
-  /** Stops the signing worker, if one was started. */
-  async close(): Promise<void> {
-    const signer = this.signer;
-    this.signer = undefined;
-    await signer?.close();
+  /** The signature of a group digest: one for all the entries a charge transaction appends. */
+  signGroupDigest(digest: string): string {
+    return signGroupDigest(digest, this.keyPair.secretKey);
   }
 
   /** A detached Ed25519 signature (base64) over exactly these bytes — used for exported reports. */

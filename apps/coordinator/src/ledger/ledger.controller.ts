@@ -1,12 +1,13 @@
-import { Body, Controller, Get, Param, Patch, Query, Req } from '@nestjs/common';
+import { Body, Controller, Get, HttpStatus, Param, Patch, Query, Req } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { type AuthenticatedRequest, Public, Roles } from '../auth/roles';
-import { uuidParam } from '../common/problem';
+import { InvalidInputException, ProblemException, uuidParam } from '../common/problem';
 import {
   BudgetDto,
   ChangeCapDto,
   EntriesQueryDto,
   LedgerEntryDto,
+  LedgerGroupDto,
   LedgerPageDto,
   LedgerVerificationDto,
   PublicKeyDto,
@@ -34,6 +35,7 @@ function toEntryDto(e: StoredEntry): LedgerEntryDto {
     epsilonCap: e.epsilonCap,
     prevHash: e.prevHash,
     hash: e.hash,
+    groupDigest: e.groupDigest,
     signature: e.signature,
     createdAt: e.createdAt,
   };
@@ -99,6 +101,27 @@ export class LedgerController {
   publicKey(): PublicKeyDto {
     const key = this.ledger.publicKey;
     return { algorithm: 'Ed25519', publicKey: key.publicKeyBase64, fingerprint: key.fingerprint };
+  }
+
+  @Get('groups/:digest')
+  @ApiBearerAuth()
+  @Roles('admin', 'compliance')
+  @ApiOkResponse({
+    type: LedgerGroupDto,
+    description: 'The entries signed together under one group digest, so that its signature can be checked independently.',
+  })
+  async group(@Param('digest') digest: string): Promise<LedgerGroupDto> {
+    if (!/^[0-9a-f]{64}$/.test(digest)) {
+      throw new InvalidInputException([{ field: 'path.digest', message: 'must be 64 lowercase hex digits' }]);
+    }
+    const entries = await this.ledger.groupEntries(digest);
+    if (entries.length === 0)
+      throw new ProblemException(HttpStatus.NOT_FOUND, 'Ledger group not found', `no entry carries group digest ${digest}`);
+    return {
+      groupDigest: digest,
+      signature: entries[0].signature,
+      entries: entries.map((e) => ({ institutionId: e.institutionId, seq: e.seq, hash: e.hash })),
+    };
   }
 
   @Get('verification')

@@ -17,12 +17,16 @@ export interface StoredEntry extends LedgerEntryFields {
   id: number;
   prevHash: string;
   hash: string;
+  /** The digest of the group the entry was signed with (libs/crypto `groupDigest`), or null if signed alone. */
+  groupDigest: string | null;
+  /** Ed25519 of the hash, or of `groupDigest` when set (base64). */
   signature: string;
 }
 
 export interface NewEntry extends LedgerEntryFields {
   prevHash: string;
   hash: string;
+  groupDigest: string | null;
   signature: string;
 }
 
@@ -91,7 +95,7 @@ function toBudget(row: BudgetRow): PrivacyBudgetEntity {
 }
 
 const ENTRY_COLUMNS = `id, institution_id, seq, kind, job_id, batch_id, event, event_schema_version, details, rdp,
-  epsilon_spent, optimal_order, epsilon_cap, prev_hash, hash, signature, created_at`;
+  epsilon_spent, optimal_order, epsilon_cap, prev_hash, hash, group_digest, signature, created_at`;
 
 interface EntryRow {
   id: string;
@@ -109,6 +113,7 @@ interface EntryRow {
   epsilon_cap: number;
   prev_hash: string;
   hash: string;
+  group_digest: string | null;
   signature: string;
   created_at: Date;
 }
@@ -130,6 +135,7 @@ function toStoredEntry(row: EntryRow): StoredEntry {
     epsilonCap: row.epsilon_cap,
     prevHash: row.prev_hash,
     hash: row.hash,
+    groupDigest: row.group_digest,
     signature: row.signature,
     createdAt: row.created_at,
   };
@@ -219,15 +225,15 @@ export class LedgerTransaction implements TransactionScope {
   async appendEntries(entries: readonly NewEntry[], caches: readonly BudgetCacheUpdate[]): Promise<void> {
     const entryRdp = packVectors(entries.map((e) => e.rdp));
     const insert = `INSERT INTO ledger_entries (institution_id, seq, kind, job_id, batch_id, event, event_schema_version, details, rdp,
-         epsilon_spent, optimal_order, epsilon_cap, prev_hash, hash, signature, created_at)
+         epsilon_spent, optimal_order, epsilon_cap, prev_hash, hash, group_digest, signature, created_at)
        SELECT institution_id, seq, kind, job_id, batch_id, event::jsonb, event_schema_version, details::jsonb, ($9::float8[])[rdp_from:rdp_to],
-              epsilon_spent, optimal_order, epsilon_cap, prev_hash, hash, signature, created_at
+              epsilon_spent, optimal_order, epsilon_cap, prev_hash, hash, group_digest, signature, created_at
          FROM unnest($1::uuid[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::int[], $8::text[],
                      $10::int[], $11::int[], $12::float8[], $13::float8[], $14::float8[], $15::text[], $16::text[], $17::text[],
-                     $18::timestamptz[])
+                     $18::timestamptz[], $19::text[])
               WITH ORDINALITY
            AS e(institution_id, seq, kind, job_id, batch_id, event, event_schema_version, details, rdp_from, rdp_to,
-                epsilon_spent, optimal_order, epsilon_cap, prev_hash, hash, signature, created_at, ord)
+                epsilon_spent, optimal_order, epsilon_cap, prev_hash, hash, signature, created_at, group_digest, ord)
         ORDER BY ord`;
     const params: unknown[] = [
       entries.map((e) => e.institutionId),
@@ -248,6 +254,8 @@ export class LedgerTransaction implements TransactionScope {
       entries.map((e) => e.hash),
       entries.map((e) => e.signature),
       entries.map((e) => e.createdAt.toISOString()),
+      // A group's digest is the same text on each of its entries.
+      entries.map((e) => e.groupDigest),
     ];
     if (caches.length === 0) {
       await this.query(insert, params);
@@ -484,9 +492,18 @@ export class LedgerRepository {
     return rows.map(toStoredEntry);
   }
 
+  /** Every entry carrying group digest `digest`, sorted by hash. */
+  async groupEntries(digest: string): Promise<StoredEntry[]> {
+    const rows = await this.dataSource.query<EntryRow[]>(
+      `SELECT ${ENTRY_COLUMNS} FROM ledger_entries WHERE group_digest = $1 ORDER BY hash`,
+      [digest],
+    );
+    return rows.map(toStoredEntry);
+  }
+
   async entriesForJob(jobId: string): Promise<StoredEntry[]> {
     const rows = await this.dataSource.query<EntryRow[]>(
-      `SELECT ${ENTRY_COLUMNS} FROM ledger_entries WHERE job_id = $1 ORDER BY institution_id, seq`,
+      `SELECT ${ENTRY_COLUMNS} FROM ledger_entries WHERE kind = 'charge' AND job_id = $1 ORDER BY institution_id, seq`,
       [jobId],
     );
     return rows.map(toStoredEntry);

@@ -1,5 +1,5 @@
-import { HttpStatus, Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
-import { canonicalJson, GENESIS_HASH, hashEntry } from '@concord/crypto';
+import { HttpStatus, Inject, Injectable } from '@nestjs/common';
+import { canonicalJson, GENESIS_HASH, groupDigest, hashEntry } from '@concord/crypto';
 import {
   checkFits,
   DP_EVENT_SCHEMA_VERSION,
@@ -143,8 +143,6 @@ type Decision = { ok: true; outcome: ChargeOutcome<unknown> } | { ok: false; err
 /** A group decided in memory: what to write, whose releases to run, and the budget rows afterwards. */
 interface DecidedGroup {
   decisions: readonly Decision[];
-  /** Settles when every entry's signature (computed off the event loop) is in place. */
-  signed: Promise<void>;
   charged: readonly ChargedCall[];
   entries: NewEntry[];
   caches: BudgetCacheUpdate[];
@@ -184,15 +182,11 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
  * the release it pays for, and only if every participant's cap still holds afterwards.
  */
 @Injectable()
-export class LedgerService implements OnModuleDestroy {
+export class LedgerService {
   constructor(
     private readonly repository: LedgerRepository,
     @Inject(LEDGER_KEY) private readonly key: LedgerKey,
   ) {}
-
-  async onModuleDestroy(): Promise<void> {
-    await this.key.close();
-  }
 
   get publicKey(): LedgerKey {
     return this.key;
@@ -421,8 +415,6 @@ export class LedgerService implements OnModuleDestroy {
     for (const b of decided.after) this.expected.set(b.institutionId, b);
     // While this group's statements run, the next one is decided on what this one will leave.
     this.planNext();
-    // The signatures were computed on the signing worker while the locks were taken; all are needed now.
-    await decided.signed;
     if (decided.entries.length > 0) await tx.appendEntries(decided.entries, decided.caches);
     const decisions = [...decided.decisions];
     await runReleases(tx, decided.charged, decisions);
@@ -523,21 +515,38 @@ export class LedgerService implements OnModuleDestroy {
     return { entries, total };
   }
 
+  /** The entries signed together under `digest`, sorted by hash (as the digest orders them). */
+  groupEntries(digest: string): Promise<StoredEntry[]> {
+    return this.repository.groupEntries(digest);
+  }
+
+  /** A budget entry (opened, cap changed): hashed and signed alone. */
   private seal(fields: LedgerEntryFields, prevHash: string): NewEntry {
     const hash = hashEntry(prevHash, ledgerEntryBody(fields));
-    return { ...fields, prevHash, hash, signature: this.key.signEntryHash(hash) };
+    return { ...fields, prevHash, hash, groupDigest: null, signature: this.key.signEntryHash(hash) };
   }
 
   /**
    * Seals a group's charge entries: each hash as the entry is decided (the next entry of its chain
-   * needs it), then every signature of the group in one request to the signing worker. The
-   * entries' `signature` fields are filled in when the returned promise settles.
+   * needs it), then ONE signature for the whole group, of the digest of its hashes (libs/crypto
+   * `groupDigest`), carried by every entry of the group. One Ed25519 signature per transaction
+   * instead of one per entry: signing was the largest CPU cost per entry (BENCHMARKS.md).
    */
   private readonly sealer: GroupSealer = {
-    hash: (fields, prevHash) => ({ ...fields, prevHash, hash: hashEntry(prevHash, ledgerEntryBody(fields)), signature: '' }),
-    sign: async (entries) => {
-      const signatures = await this.key.signEntryHashes(entries.map((e) => e.hash));
-      entries.forEach((e, i) => (e.signature = signatures[i]));
+    hash: (fields, prevHash) => ({
+      ...fields,
+      prevHash,
+      hash: hashEntry(prevHash, ledgerEntryBody(fields)),
+      groupDigest: null,
+      signature: '',
+    }),
+    sign: (entries) => {
+      const digest = groupDigest(entries.map((e) => e.hash));
+      const signature = this.key.signGroupDigest(digest);
+      for (const e of entries) {
+        e.groupDigest = digest;
+        e.signature = signature;
+      }
     },
   };
 
@@ -574,7 +583,7 @@ export function summarize(budget: BudgetWithName): BudgetSummary {
 /** Hashes entries one by one (in chain order), then signs a group's entries together. */
 interface GroupSealer {
   hash(fields: LedgerEntryFields, prevHash: string): NewEntry;
-  sign(entries: readonly NewEntry[]): Promise<void>;
+  sign(entries: readonly NewEntry[]): void;
 }
 
 /** A candidate's RDP vector twice: frozen numbers (stored and hashed) and a Float64Array (checked). */
@@ -755,11 +764,8 @@ class GroupDecider {
         }),
       );
     }
-    const signed = this.entries.length > 0 ? this.sealer.sign(this.entries) : Promise.resolve();
-    // Handled here so that a plan dropped before it is used never raises an unhandled rejection;
-    // whoever awaits `signed` still sees the failure.
-    signed.catch(() => undefined);
-    return { decisions: this.decisions, charged: this.charged, entries: this.entries, caches, after, signed };
+    if (this.entries.length > 0) this.sealer.sign(this.entries);
+    return { decisions: this.decisions, charged: this.charged, entries: this.entries, caches, after };
   }
 }
 

@@ -1,4 +1,4 @@
-import { type ChainEntry, verifyChain } from '@concord/crypto';
+import { type ChainEntry, verifyChain, verifyGroups } from '@concord/crypto';
 import { DpEventError, epsilonFromRdp, parseDpEvent, rdpOfEvent, UnsupportedEventError } from '@concord/privacy';
 import { ledgerEntryBody } from './entry-body';
 import type { StoredEntry } from './ledger.repository';
@@ -36,7 +36,8 @@ function sameVector(a: readonly number[], b: readonly number[]): boolean {
 /**
  * Re-walks one institution's chain from its stored rows, trusting nothing that is cached:
  * seq continuity, previous-hash links and hashes (body rebuilt from the columns), the coordinator's
- * signature on each hash, each charge's RDP recomputed from its stored event, the running total and
+ * signature on each hash or on the entry's group digest (that the digest is the digest of exactly
+ * its group is checked across chains, by verifyLedger), each charge's RDP recomputed from its stored event, the running total and
  * ε recomputed at each step and checked against the cap in force, and the budget row's caches
  * recomputed from the chain.
  */
@@ -44,6 +45,8 @@ export function verifyInstitutionLedger(
   budget: BudgetRow | undefined,
   entries: readonly StoredEntry[],
   publicKey: Uint8Array,
+  /** Group signatures already checked (see VerifyChainOptions.groupSignatures). */
+  groupSignatures: Map<string, boolean> = new Map(),
 ): LedgerProblem[] {
   const institutionId = budget?.institutionId ?? entries[0]?.institutionId ?? 'unknown';
   const problems: LedgerProblem[] = [];
@@ -59,10 +62,14 @@ export function verifyInstitutionLedger(
     seq: e.seq,
     prevHash: e.prevHash,
     hash: e.hash,
+    groupDigest: e.groupDigest,
     signature: e.signature,
     body: ledgerEntryBody(e),
   }));
-  const verification = verifyChain(chain, publicKey, { expectedHead: { seq: budget.lastSeq, hash: budget.lastHash } });
+  const verification = verifyChain(chain, publicKey, {
+    expectedHead: { seq: budget.lastSeq, hash: budget.lastHash },
+    groupSignatures,
+  });
   for (const p of verification.problems) report(p.problem, p.seq);
 
   const first = entries[0];
@@ -126,17 +133,37 @@ export interface LedgerSource {
   allEntries(institutionId: string): Promise<StoredEntry[]>;
 }
 
-/** Verifies every institution's chain; one report for the whole ledger. */
+/**
+ * Verifies every institution's chain, then every signing group across chains (each group digest
+ * must be the digest of exactly the entries carrying it: an entry deleted from its group, added to
+ * one or moved between groups is caught here); one report for the whole ledger.
+ */
 export async function verifyLedger(source: LedgerSource, publicKey: Uint8Array): Promise<LedgerVerificationReport> {
   const budgets = await source.listBudgets();
   const byId = new Map(budgets.map((b) => [b.institutionId, b]));
   const ids = new Set([...byId.keys(), ...(await source.institutionsWithEntries())]);
   const problems: LedgerProblem[] = [];
+  const groupSignatures = new Map<string, boolean>();
+  const grouped: { institutionId: string; seq: number; hash: string; groupDigest: string; signature: string }[] = [];
   let entries = 0;
   for (const id of [...ids].sort()) {
     const chain = await source.allEntries(id);
     entries += chain.length;
-    problems.push(...verifyInstitutionLedger(byId.get(id), chain, publicKey));
+    problems.push(...verifyInstitutionLedger(byId.get(id), chain, publicKey, groupSignatures));
+    for (const e of chain) {
+      if (e.groupDigest !== null)
+        grouped.push({ institutionId: e.institutionId, seq: e.seq, hash: e.hash, groupDigest: e.groupDigest, signature: e.signature });
+    }
+  }
+  for (const p of verifyGroups(grouped)) {
+    for (const e of grouped.filter((g) => g.groupDigest === p.groupDigest)) {
+      problems.push({
+        institutionId: e.institutionId,
+        seq: e.seq,
+        problem: p.problem,
+        detail: `group ${p.groupDigest} (${p.hashes.length} entries)`,
+      });
+    }
   }
   return { institutions: ids.size, entries, verified: problems.length === 0, problems };
 }

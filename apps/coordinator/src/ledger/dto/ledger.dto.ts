@@ -63,8 +63,28 @@ export class LedgerEntryDto {
   @ApiProperty({ description: 'Cap in force after this entry.' }) epsilonCap!: number;
   @ApiProperty() prevHash!: string;
   @ApiProperty() hash!: string;
-  @ApiProperty({ description: 'Coordinator Ed25519 signature of the hash (base64).' }) signature!: string;
+  @ApiProperty({
+    nullable: true,
+    type: String,
+    description:
+      'Charges: the digest of the group of entries signed together with this one (one transaction); GET /ledger/groups/{digest} lists the group. Null when the entry is signed alone.',
+  })
+  groupDigest!: string | null;
+  @ApiProperty({ description: 'Coordinator Ed25519 signature (base64) of the hash, or of groupDigest when it is set.' }) signature!: string;
   @ApiProperty() createdAt!: Date;
+}
+
+export class LedgerGroupMemberDto {
+  @ApiProperty({ format: 'uuid' }) institutionId!: string;
+  @ApiProperty() seq!: number;
+  @ApiProperty() hash!: string;
+}
+
+export class LedgerGroupDto {
+  @ApiProperty({ description: 'SHA-256 over the sorted hashes of the entries (see docs/ledger.md).' }) groupDigest!: string;
+  @ApiProperty({ description: 'Coordinator Ed25519 signature of the digest (base64).' }) signature!: string;
+  @ApiProperty({ type: [LedgerGroupMemberDto], description: 'Every entry carrying this digest, by hash.' })
+  entries!: LedgerGroupMemberDto[];
 }
 
 export class LedgerPageDto {

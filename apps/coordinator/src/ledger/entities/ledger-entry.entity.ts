@@ -9,7 +9,7 @@ export type LedgerEntryKind = 'budget_opened' | 'budget_changed' | 'charge';
 @Unique('UQ_ledger_entries_institution_seq', ['institutionId', 'seq'])
 @Unique('UQ_ledger_entries_hash', ['hash'])
 @Index('UQ_ledger_entries_charge', ['jobId', 'batchId', 'institutionId'], { unique: true, where: `"kind" = 'charge'` })
-@Index('IDX_ledger_entries_job', ['jobId'])
+@Index('IDX_ledger_entries_group', ['groupDigest'], { where: `"group_digest" IS NOT NULL` })
 @Check('CHK_ledger_entries_kind', `"kind" IN ('budget_opened', 'budget_changed', 'charge')`)
 @Check('CHK_ledger_entries_seq', `"seq" > 0`)
 @Check(
@@ -67,6 +67,11 @@ export class LedgerEntryEntity {
   @Column({ type: 'character', length: 64 })
   hash!: string;
 
+  /** The digest of the group this entry was signed with (libs/crypto `groupDigest`), or null if signed alone. */
+  @Column({ name: 'group_digest', type: 'character', length: 64, nullable: true })
+  groupDigest!: string | null;
+
+  /** Ed25519 (base64) of `hash`, or of `groupDigest` when set. */
   @Column({ type: 'text' })
   signature!: string;
 
