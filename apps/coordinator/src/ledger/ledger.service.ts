@@ -605,6 +605,9 @@ class CandidateRdpCache {
   /** Canonical text of event objects already seen (a call's participants share one event object). */
   private readonly keys = new WeakMap<DpEvent, string>();
 
+  /** Order-list arrays already found equal to a cached (frozen) list, mapped to that list. */
+  private readonly equalOrders = new WeakMap<readonly number[], readonly number[]>();
+
   get(event: DpEvent, orders: readonly number[]): CandidateRdp {
     let key = this.keys.get(event);
     if (key === undefined) {
@@ -612,8 +615,12 @@ class CandidateRdpCache {
       this.keys.set(event, key);
     }
     const known = this.byEvent.get(key);
-    const hit = known?.find((k) => sameNumbers(k.orders, orders));
+    // An order list already matched (budget rows keep their array while decided ahead) is found by
+    // identity, without comparing its ~156 numbers again.
+    const equal = this.equalOrders.get(orders);
+    const hit = known?.find((k) => k.orders === equal) ?? known?.find((k) => sameNumbers(k.orders, orders));
     if (hit) {
+      this.equalOrders.set(orders, hit.orders);
       // Most recently used last, so the oldest is the first to go.
       this.byEvent.delete(key);
       this.byEvent.set(key, known!);
@@ -622,7 +629,9 @@ class CandidateRdpCache {
     const vector = rdpOfEvent(event, orders);
     const rdp: CandidateRdp = { values: Object.freeze(Array.from(vector)), vector };
     const list = known ?? [];
-    list.push({ orders: Object.freeze([...orders]), rdp });
+    const frozen = Object.freeze([...orders]);
+    this.equalOrders.set(orders, frozen);
+    list.push({ orders: frozen, rdp });
     if (list.length > 4) list.shift();
     this.byEvent.delete(key);
     this.byEvent.set(key, list);
