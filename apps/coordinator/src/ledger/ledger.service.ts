@@ -911,6 +911,8 @@ function validateCharges<T>(request: ChargeRequest<T>): { institutionId: string;
   if (!Array.isArray(request.charges) || request.charges.length === 0)
     problems.push({ field: 'charges', message: 'at least one participant' });
   const seen = new Set<string>();
+  // Participants usually share one event object: parse it once (frozen), so they share the result.
+  const parsed = new Map<unknown, DpEvent>();
   const given: readonly { institutionId: string; event: DpEvent }[] = Array.isArray(request.charges) ? request.charges : [];
   const charges = given.map((c, i) => {
     if (typeof c.institutionId !== 'string' || !UUID.test(c.institutionId)) {
@@ -918,9 +920,13 @@ function validateCharges<T>(request: ChargeRequest<T>): { institutionId: string;
     } else if (seen.has(c.institutionId)) problems.push({ field: `charges[${i}].institutionId`, message: 'appears twice' });
     seen.add(c.institutionId);
     try {
-      const event = parseDpEvent(c.event);
-      // An event no accountant here can analyse is refused as input, before any lock is taken.
-      rdpOfEvent(event, [2]);
+      let event = parsed.get(c.event);
+      if (event === undefined) {
+        event = parseDpEvent(c.event);
+        // An event no accountant here can analyse is refused as input, before any lock is taken.
+        rdpOfEvent(event, [2]);
+        parsed.set(c.event, event);
+      }
       return { institutionId: c.institutionId, event };
     } catch (err) {
       if (!(err instanceof DpEventError) && !(err instanceof UnsupportedEventError)) throw err;
