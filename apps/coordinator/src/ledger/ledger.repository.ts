@@ -417,8 +417,8 @@ export class LedgerRepository {
     work: (tx: LedgerTransaction, snapshot: ChargeSnapshot) => Promise<T>,
     /**
      * Called once COMMIT has been sent (not yet acknowledged). Whatever the caller starts then
-     * queues behind this transaction's row locks, which the commit releases. Not called on a path
-     * that rolls back.
+     * queues behind this transaction's row locks, which the commit releases (or the failed commit's
+     * rollback does). Not called when the transaction is rolled back before COMMIT is sent.
      */
     onCommitSent?: () => void,
   ): Promise<T> {
