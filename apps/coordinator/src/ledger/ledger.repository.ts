@@ -30,6 +30,12 @@ export interface NewEntry extends LedgerEntryFields {
   signature: string;
 }
 
+/** The entries signed under one group digest (see `groups`). */
+export interface LedgerGroup {
+  groupDigest: string;
+  members: { institutionId: string; seq: number; hash: string; signature: string }[];
+}
+
 export interface BudgetCacheUpdate {
   institutionId: string;
   rdp: readonly number[];
@@ -507,6 +513,35 @@ export class LedgerRepository {
       [jobId],
     );
     return rows.map(toStoredEntry);
+  }
+
+  /**
+   * Signing groups in digest order, `limit` of them after `afterDigest` (null: from the first),
+   * each with every entry carrying its digest — for verification a page at a time.
+   */
+  async groups(afterDigest: string | null, limit: number): Promise<LedgerGroup[]> {
+    const rows = await this.dataSource.query<
+      { group_digest: string; institution_ids: string[]; seqs: string[]; hashes: string[]; signatures: string[] }[]
+    >(
+      `SELECT group_digest, array_agg(institution_id::text ORDER BY hash) AS institution_ids, array_agg(seq::text ORDER BY hash) AS seqs,
+              array_agg(hash::text ORDER BY hash) AS hashes, array_agg(signature ORDER BY hash) AS signatures
+         FROM ledger_entries
+        WHERE group_digest IS NOT NULL AND group_digest > $1::character(64)
+        GROUP BY group_digest
+        ORDER BY group_digest
+        LIMIT $2`,
+      // '' sorts before every digest; compared as character(64), the partial index serves each page.
+      [afterDigest ?? '', limit],
+    );
+    return rows.map((r) => ({
+      groupDigest: r.group_digest,
+      members: r.hashes.map((hash, i) => ({
+        institutionId: r.institution_ids[i],
+        seq: Number(r.seqs[i]),
+        hash,
+        signature: r.signatures[i],
+      })),
+    }));
   }
 
   /** Institutions that have ledger entries but no budget row (a deleted budget is a problem too). */

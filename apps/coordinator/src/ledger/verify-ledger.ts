@@ -1,7 +1,7 @@
 import { type ChainEntry, verifyChain, verifyGroups } from '@concord/crypto';
 import { DpEventError, epsilonFromRdp, parseDpEvent, rdpOfEvent, UnsupportedEventError } from '@concord/privacy';
 import { ledgerEntryBody } from './entry-body';
-import type { StoredEntry } from './ledger.repository';
+import type { LedgerGroup, StoredEntry } from './ledger.repository';
 
 export interface BudgetRow {
   institutionId: string;
@@ -131,7 +131,11 @@ export interface LedgerSource {
   listBudgets(): Promise<BudgetRow[]>;
   institutionsWithEntries(): Promise<string[]>;
   allEntries(institutionId: string): Promise<StoredEntry[]>;
+  groups(afterDigest: string | null, limit: number): Promise<LedgerGroup[]>;
 }
+
+/** Signing groups checked per page, so that memory does not grow with the ledger. */
+const GROUP_PAGE = 1000;
 
 /**
  * Verifies every institution's chain, then every signing group across chains (each group digest
@@ -144,26 +148,31 @@ export async function verifyLedger(source: LedgerSource, publicKey: Uint8Array):
   const ids = new Set([...byId.keys(), ...(await source.institutionsWithEntries())]);
   const problems: LedgerProblem[] = [];
   const groupSignatures = new Map<string, boolean>();
-  const grouped: { institutionId: string; seq: number; hash: string; groupDigest: string; signature: string }[] = [];
   let entries = 0;
   for (const id of [...ids].sort()) {
     const chain = await source.allEntries(id);
     entries += chain.length;
     problems.push(...verifyInstitutionLedger(byId.get(id), chain, publicKey, groupSignatures));
-    for (const e of chain) {
-      if (e.groupDigest !== null)
-        grouped.push({ institutionId: e.institutionId, seq: e.seq, hash: e.hash, groupDigest: e.groupDigest, signature: e.signature });
-    }
+    // The cache only spares verifying a group's signature once per entry; bound it.
+    if (groupSignatures.size > 10 * GROUP_PAGE) groupSignatures.clear();
   }
-  for (const p of verifyGroups(grouped)) {
-    for (const e of grouped.filter((g) => g.groupDigest === p.groupDigest)) {
-      problems.push({
-        institutionId: e.institutionId,
-        seq: e.seq,
-        problem: p.problem,
-        detail: `group ${p.groupDigest} (${p.hashes.length} entries)`,
-      });
+  for (let after: string | null = null; ;) {
+    const page = await source.groups(after, GROUP_PAGE);
+    for (const group of page) {
+      const members = group.members.map((m) => ({ ...m, groupDigest: group.groupDigest }));
+      for (const p of verifyGroups(members)) {
+        for (const m of members) {
+          problems.push({
+            institutionId: m.institutionId,
+            seq: m.seq,
+            problem: p.problem,
+            detail: `group ${p.groupDigest} (${p.hashes.length} entries)`,
+          });
+        }
+      }
     }
+    if (page.length < GROUP_PAGE) break;
+    after = page[page.length - 1].groupDigest;
   }
   return { institutions: ids.size, entries, verified: problems.length === 0, problems };
 }
