@@ -61,18 +61,31 @@ export function hashEntry(prevHash: string, body: object): string {
     .digest('hex');
 }
 
-/** The text an entry's signature covers: a domain label, then the entry hash (checked). */
-export function ledgerEntrySigningText(hash: string): string {
-  return `${LEDGER_SIGNING_DOMAIN}${checkHash(hash, 'hash')}`;
+/** The bytes a ledger signature covers: a domain label, then a hash or digest (checked). */
+function signingBytes(domain: string, hash: string, name: string): Uint8Array {
+  return utf8ToBytes(`${domain}${checkHash(hash, name)}`);
 }
 
-function entrySigningBytes(hash: string): Uint8Array {
-  return utf8ToBytes(ledgerEntrySigningText(hash));
+/**
+ * True if `signature` (base64) is the key's signature of the domain-separated hash. A malformed
+ * hash or signature is simply not a valid signature (false); a wrong-length public key throws.
+ */
+function verifySigned(domain: string, hash: string, name: string, signature: string, publicKey: Uint8Array): boolean {
+  let message: Uint8Array;
+  let signatureBytes: Uint8Array;
+  try {
+    message = signingBytes(domain, hash, name);
+    signatureBytes = base64ToBytes(signature, 'signature', 64);
+  } catch (error) {
+    if (error instanceof CryptoInputError) return false;
+    throw error;
+  }
+  return verify(message, signatureBytes, publicKey);
 }
 
 /** The coordinator's signature of an entry hash, base64 (64 bytes). */
 export function signEntryHash(hash: string, secretKey: Uint8Array): string {
-  return bytesToBase64(sign(entrySigningBytes(hash), secretKey));
+  return bytesToBase64(sign(signingBytes(LEDGER_SIGNING_DOMAIN, hash, 'hash'), secretKey));
 }
 
 /**
@@ -80,16 +93,7 @@ export function signEntryHash(hash: string, secretKey: Uint8Array): string {
  * signature is simply not a valid signature (false); a wrong-length public key throws.
  */
 export function verifyEntrySignature(hash: string, signature: string, publicKey: Uint8Array): boolean {
-  let message: Uint8Array;
-  let signatureBytes: Uint8Array;
-  try {
-    message = entrySigningBytes(hash);
-    signatureBytes = base64ToBytes(signature, 'signature', 64);
-  } catch (error) {
-    if (error instanceof CryptoInputError) return false;
-    throw error;
-  }
-  return verify(message, signatureBytes, publicKey);
+  return verifySigned(LEDGER_SIGNING_DOMAIN, hash, 'hash', signature, publicKey);
 }
 
 /**
@@ -104,28 +108,14 @@ export function groupDigest(hashes: readonly string[]): string {
     .digest('hex');
 }
 
-/** The text a group signature covers: a domain label, then the group digest (checked). */
-export function ledgerGroupSigningText(digest: string): string {
-  return `${LEDGER_GROUP_SIGNING_DOMAIN}${checkHash(digest, 'groupDigest')}`;
-}
-
 /** The coordinator's signature of a group digest, base64 (64 bytes). */
 export function signGroupDigest(digest: string, secretKey: Uint8Array): string {
-  return bytesToBase64(sign(utf8ToBytes(ledgerGroupSigningText(digest)), secretKey));
+  return bytesToBase64(sign(signingBytes(LEDGER_GROUP_SIGNING_DOMAIN, digest, 'groupDigest'), secretKey));
 }
 
 /** True if `signature` (base64) is the ledger key's signature of the group digest; malformed input is false. */
 export function verifyGroupSignature(digest: string, signature: string, publicKey: Uint8Array): boolean {
-  let message: Uint8Array;
-  let signatureBytes: Uint8Array;
-  try {
-    message = utf8ToBytes(ledgerGroupSigningText(digest));
-    signatureBytes = base64ToBytes(signature, 'signature', 64);
-  } catch (error) {
-    if (error instanceof CryptoInputError) return false;
-    throw error;
-  }
-  return verify(message, signatureBytes, publicKey);
+  return verifySigned(LEDGER_GROUP_SIGNING_DOMAIN, digest, 'groupDigest', signature, publicKey);
 }
 
 export interface ChainEntry {

@@ -114,13 +114,12 @@ export class LedgerController {
     if (!/^[0-9a-f]{64}$/.test(digest)) {
       throw new InvalidInputException([{ field: 'path.digest', message: 'must be 64 lowercase hex digits' }]);
     }
-    const entries = await this.ledger.groupEntries(digest);
-    if (entries.length === 0)
-      throw new ProblemException(HttpStatus.NOT_FOUND, 'Ledger group not found', `no entry carries group digest ${digest}`);
+    const group = await this.ledger.group(digest);
+    if (!group) throw new ProblemException(HttpStatus.NOT_FOUND, 'Ledger group not found', `no entry carries group digest ${digest}`);
     return {
       groupDigest: digest,
-      signature: entries[0].signature,
-      entries: entries.map((e) => ({ institutionId: e.institutionId, seq: e.seq, hash: e.hash })),
+      signature: group.members[0].signature,
+      entries: group.members.map((m) => ({ institutionId: m.institutionId, seq: m.seq, hash: m.hash })),
     };
   }
 

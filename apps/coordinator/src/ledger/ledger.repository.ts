@@ -498,15 +498,6 @@ export class LedgerRepository {
     return rows.map(toStoredEntry);
   }
 
-  /** Every entry carrying group digest `digest`, sorted by hash. */
-  async groupEntries(digest: string): Promise<StoredEntry[]> {
-    const rows = await this.dataSource.query<EntryRow[]>(
-      `SELECT ${ENTRY_COLUMNS} FROM ledger_entries WHERE group_digest = $1 ORDER BY hash`,
-      [digest],
-    );
-    return rows.map(toStoredEntry);
-  }
-
   async entriesForJob(jobId: string): Promise<StoredEntry[]> {
     const rows = await this.dataSource.query<EntryRow[]>(
       `SELECT ${ENTRY_COLUMNS} FROM ledger_entries WHERE kind = 'charge' AND job_id = $1 ORDER BY institution_id, seq`,
@@ -519,19 +510,29 @@ export class LedgerRepository {
    * Signing groups in digest order, `limit` of them after `afterDigest` (null: from the first),
    * each with every entry carrying its digest — for verification a page at a time.
    */
-  async groups(afterDigest: string | null, limit: number): Promise<LedgerGroup[]> {
+  groups(afterDigest: string | null, limit: number): Promise<LedgerGroup[]> {
+    // '' sorts before every digest; compared as character(64), the partial index serves each page.
+    return this.selectGroups('group_digest > $1::character(64)', [afterDigest ?? ''], limit);
+  }
+
+  /** One signing group, its entries sorted by hash (as the digest orders them); null if no entry carries `digest`. */
+  async group(digest: string): Promise<LedgerGroup | null> {
+    const [group] = await this.selectGroups('group_digest = $1::character(64)', [digest], 1);
+    return group ?? null;
+  }
+
+  private async selectGroups(condition: string, params: unknown[], limit: number): Promise<LedgerGroup[]> {
     const rows = await this.dataSource.query<
       { group_digest: string; institution_ids: string[]; seqs: string[]; hashes: string[]; signatures: string[] }[]
     >(
       `SELECT group_digest, array_agg(institution_id::text ORDER BY hash) AS institution_ids, array_agg(seq::text ORDER BY hash) AS seqs,
               array_agg(hash::text ORDER BY hash) AS hashes, array_agg(signature ORDER BY hash) AS signatures
          FROM ledger_entries
-        WHERE group_digest IS NOT NULL AND group_digest > $1::character(64)
+        WHERE group_digest IS NOT NULL AND ${condition}
         GROUP BY group_digest
         ORDER BY group_digest
-        LIMIT $2`,
-      // '' sorts before every digest; compared as character(64), the partial index serves each page.
-      [afterDigest ?? '', limit],
+        LIMIT $${params.length + 1}`,
+      [...params, limit],
     );
     return rows.map((r) => ({
       groupDigest: r.group_digest,

@@ -22,6 +22,7 @@ import {
   type BudgetWithName,
   LedgerRepository,
   LedgerTransaction,
+  type LedgerGroup,
   type NewEntry,
   type StoredEntry,
   type TransactionScope,
@@ -515,15 +516,16 @@ export class LedgerService {
     return { entries, total };
   }
 
-  /** The entries signed together under `digest`, sorted by hash (as the digest orders them). */
-  groupEntries(digest: string): Promise<StoredEntry[]> {
-    return this.repository.groupEntries(digest);
+  /** The entries signed together under `digest`, sorted by hash (as the digest orders them); null if none. */
+  group(digest: string): Promise<LedgerGroup | null> {
+    return this.repository.group(digest);
   }
 
   /** A budget entry (opened, cap changed): hashed and signed alone. */
   private seal(fields: LedgerEntryFields, prevHash: string): NewEntry {
-    const hash = hashEntry(prevHash, ledgerEntryBody(fields));
-    return { ...fields, prevHash, hash, groupDigest: null, signature: this.key.signEntryHash(hash) };
+    const entry = this.sealer.hash(fields, prevHash);
+    entry.signature = this.key.signEntryHash(entry.hash);
+    return entry;
   }
 
   /**
