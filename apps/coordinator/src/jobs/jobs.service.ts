@@ -5,7 +5,7 @@ import { type Actor, LedgerService } from '../ledger/ledger.service';
 import type { InputSpec } from '../tasks/entities/task.entity';
 import { featureCount, TasksService } from '../tasks/tasks.service';
 import type { CreateJobDto, JobDto, ReleasedLabelDto, StudentSettingsDto } from './dto/job.dto';
-import type { JobStatus, StudentSettings } from './entities/job.entity';
+import type { JobStatus, Mechanism, StudentSettings } from './entities/job.entity';
 import { type JobRow, JobsRepository } from './jobs.repository';
 import { parseMechanism, worstCaseEvent } from './mechanism';
 
@@ -35,7 +35,7 @@ export class JobsService {
       problems.push({ field: 'body.evaluationQueries', message: `the task's holdout has only ${task.holdoutExamples} labelled examples` });
     }
     if (problems.length) throw new InvalidInputException(problems);
-    const studentSettings = resolveStudentSettings(input.student, task.inputSpec);
+    const studentSettings = resolveStudentSettings(input.student, task.inputSpec, mechanism);
     // Evaluation queries are asked and charged like any other: the worst case covers them all.
     const event = worstCaseEvent(mechanism, total);
     await this.checkBudgets(input.participants, event);
@@ -171,7 +171,7 @@ export class JobsService {
       worstCaseEpsilon: job.worstCaseEpsilon,
       epsilonDataDependentSanitized: job.epsilonDdSanitized,
       dataDependentNote: job.ddNote,
-      student: job.studentSettings ?? DEFAULT_STUDENT,
+      student: studentSettingsOf(job.studentSettings, job.mechanism),
       participants: participants.map((p) => ({
         ...p,
         charges: byInstitution.get(p.institutionId)?.charges ?? 0,
@@ -195,10 +195,42 @@ export class JobsService {
 }
 
 /** The defaults of a job's student: an MLP on the task's inputs with pseudo-labelling. */
-export const DEFAULT_STUDENT: StudentSettings = { features: 'input', pcaComponents: null, hidden: [256], epochs: 40, semiSupervised: true };
+export const DEFAULT_STUDENT: StudentSettings = {
+  features: 'input',
+  pcaComponents: null,
+  hidden: [256],
+  epochs: 40,
+  semiSupervised: true,
+  temperature: null,
+};
 
-/** Fills in defaults and checks the settings against the task's inputs. */
-export function resolveStudentSettings(input: StudentSettingsDto | undefined, inputSpec: InputSpec): StudentSettings {
+/**
+ * The default distillation temperature of a soft-label job: σ/4 of its noise, on the scale of the
+ * released sums. Measured on Fashion-MNIST (250 teachers, σ 80–160; BENCHMARKS "Utility / Session
+ * 5"): students were best at T between σ/8 and σ/2, and 4–5 points worse at T = 1, where
+ * softmax(sums) is the one-hot noisy argmax.
+ */
+export function defaultTemperature(mechanism: Mechanism): number | null {
+  return mechanism.kind === 'gaussian_soft_labels' ? mechanism.sigma / 4 : null;
+}
+
+/** A job's stored student settings with every field present (settings stored before `temperature` existed get its default). */
+export function studentSettingsOf(stored: StudentSettings | null, mechanism: Mechanism): Required<StudentSettings> {
+  const settings = stored ?? DEFAULT_STUDENT;
+  return { ...settings, temperature: settings.temperature ?? defaultTemperature(mechanism) };
+}
+
+/** Fills in defaults and checks the settings against the task's inputs and the job's mechanism. */
+export function resolveStudentSettings(
+  input: StudentSettingsDto | undefined,
+  inputSpec: InputSpec,
+  mechanism: Mechanism,
+): Required<StudentSettings> {
+  if (input?.temperature !== undefined && mechanism.kind !== 'gaussian_soft_labels') {
+    throw new InvalidInputException([
+      { field: 'body.student.temperature', message: 'only for gaussian_soft_labels jobs (hard labels have no temperature)' },
+    ]);
+  }
   const features = input?.features ?? DEFAULT_STUDENT.features;
   const width = featureCount(inputSpec);
   if (input?.pcaComponents !== undefined && features === 'input') {
@@ -221,6 +253,7 @@ export function resolveStudentSettings(input: StudentSettingsDto | undefined, in
     hidden: input?.hidden ?? [...DEFAULT_STUDENT.hidden],
     epochs: input?.epochs ?? DEFAULT_STUDENT.epochs,
     semiSupervised: input?.semiSupervised ?? DEFAULT_STUDENT.semiSupervised,
+    temperature: input?.temperature ?? defaultTemperature(mechanism),
   };
 }
 

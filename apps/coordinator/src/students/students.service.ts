@@ -3,7 +3,7 @@ import { trainStudentInWorker, type Dataset } from '@concord/ml';
 import { argmax } from '../aggregation/mechanisms';
 import { ProblemException } from '../common/problem';
 import { JobsRepository } from '../jobs/jobs.repository';
-import { DEFAULT_STUDENT, imageShapeOf } from '../jobs/jobs.service';
+import { imageShapeOf, studentSettingsOf } from '../jobs/jobs.service';
 import type { InputSpec } from '../tasks/entities/task.entity';
 import { featureCount } from '../tasks/tasks.service';
 import { TasksRepository } from '../tasks/tasks.repository';
@@ -62,7 +62,7 @@ export class StudentsService {
   private async train(jobId: string): Promise<void> {
     const job = (await this.jobs.findJob(jobId))!;
     const task = (await this.tasks.find(job.taskId))!;
-    const settings = job.studentSettings ?? DEFAULT_STUDENT;
+    const settings = studentSettingsOf(job.studentSettings, job.mechanism);
     const width = featureCount(task.inputSpec);
     const normalise = normaliser(task.inputSpec);
     const { pool, holdout } = await this.repository.poolAndHoldout(task.id);
@@ -90,7 +90,7 @@ export class StudentsService {
             kind: 'soft',
             indices: Int32Array.from(used.map((l) => position.get(l.queryIndex)!)),
             noisyScores: Float32Array.from(used.flatMap((l) => l.soft ?? [])),
-            temperature: 1,
+            temperature: settings.temperature ?? 1,
           }
         : {
             kind: 'hard',

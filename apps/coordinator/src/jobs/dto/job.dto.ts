@@ -60,6 +60,18 @@ export class StudentSettingsDto {
   @IsOptional()
   @IsBoolean()
   semiSupervised?: boolean;
+
+  @ApiProperty({
+    required: false,
+    example: 30,
+    description:
+      'gaussian_soft_labels jobs only: the distillation temperature T, on the scale of the released noisy sums (the student learns softmax(sums / T)). Default σ/4 of the mechanism: at T = 1 the targets of sums over hundreds of teachers collapse to the noisy argmax.',
+  })
+  @IsOptional()
+  @IsNumber({ allowNaN: false, allowInfinity: false })
+  @Min(0.001)
+  @Max(1_000_000)
+  temperature?: number;
 }
 
 export class StudentSettingsViewDto {
@@ -68,6 +80,8 @@ export class StudentSettingsViewDto {
   @ApiProperty({ type: [Number] }) hidden!: number[];
   @ApiProperty() epochs!: number;
   @ApiProperty() semiSupervised!: boolean;
+  @ApiProperty({ nullable: true, type: Number, description: 'Distillation temperature of a gaussian_soft_labels job; null otherwise.' })
+  temperature!: number | null;
 }
 
 export class CreateJobDto {

@@ -13,7 +13,9 @@ export type Mechanism =
  * How the job's student is trained, as stored (every field resolved). `features`: the task's
  * inputs; a PCA of the public pool with `pcaComponents` components; or, for image tasks, edge
  * energy then PCA — fitted on the public pool when the student is trained and baked into the saved
- * model. `semiSupervised`: pseudo-labels on the unlabelled pool.
+ * model. `semiSupervised`: pseudo-labels on the unlabelled pool. `temperature`: for
+ * `gaussian_soft_labels` jobs, the distillation temperature T of the targets softmax(noisy sums / T)
+ * (null for hard-label jobs; settings stored before it existed read as null and get the default).
  */
 export interface StudentSettings {
   features: 'input' | 'pca' | 'edges';
@@ -21,6 +23,7 @@ export interface StudentSettings {
   hidden: number[];
   epochs: number;
   semiSupervised: boolean;
+  temperature?: number | null;
 }
 
 @Entity({ name: 'jobs' })
