@@ -122,6 +122,20 @@ describe('what leaves the site: every byte an agent sends, over a whole job', ()
       mechanism: soft,
     });
     expect((await waitForJob(c, jobs[1].id, ['completed', 'failed']).catch(daemonOutput)).status).toBe('completed');
+    // Soft labels over the teachers' votes: the agent sends vote histograms, not probability sums.
+    const softVotes = { kind: 'gaussian_soft_labels', sigma: 1, clipNorm: 1, teacherOutput: 'votes' };
+    jobs.push({
+      id: await startJob(c, {
+        participants,
+        mechanism: softVotes,
+        examples: publicPool(16),
+        classes: SITE_CLASSES,
+        batchSize: 8,
+        minTeachers: 10,
+      }),
+      mechanism: softVotes,
+    });
+    expect((await waitForJob(c, jobs[2].id, ['completed', 'failed']).catch(daemonOutput)).status).toBe('completed');
   });
 
   function daemonOutput(error: Error): never {
@@ -138,7 +152,7 @@ describe('what leaves the site: every byte an agent sends, over a whole job', ()
     for (const site of sites) site.daemon!.child.kill('SIGTERM');
     for (const site of sites) {
       expect(await site.daemon!.exited, site.daemon!.stderr()).toBe(0);
-      expect(site.daemon!.stderr()).toMatch(/stopped \(signal received\): 5 batch\(es\) answered/);
+      expect(site.daemon!.stderr()).toMatch(/stopped \(signal received\): 7 batch\(es\) answered/);
     }
   });
 
@@ -182,8 +196,8 @@ describe('what leaves the site: every byte an agent sends, over a whole job', ()
       }
     }
     const answers = proxy.exchanges.filter((e) => e.method === 'POST' && e.url.endsWith('/answers'));
-    // 2 sites × (3 + 2) batches, each answered exactly once.
-    expect(answers).toHaveLength(10);
+    // 2 sites × (3 + 2 + 2) batches, each answered exactly once.
+    expect(answers).toHaveLength(14);
     expect(answers.every((a) => a.status === 202)).toBe(true);
     for (const ex of answers) {
       const agentId = ex.rawHeaders[ex.rawHeaders.findIndex((h) => h.toLowerCase() === 'x-concord-agent') + 1];
@@ -209,7 +223,7 @@ describe('what leaves the site: every byte an agent sends, over a whole job', ()
       const perTeacher = teachers.predict(batch.queries.map((q: any) => q.features));
       expect(perTeacher).toHaveLength(SITE_TEACHERS);
       const plaintext = JSON.stringify(payload);
-      if (batch.mechanism.kind === 'gaussian_soft_labels') {
+      if (batch.mechanism.kind === 'gaussian_soft_labels' && batch.mechanism.teacherOutput !== 'votes') {
         const clip = batch.mechanism.clipNorm;
         const expected = batch.queries.map((_: unknown, i: number) =>
           SITE_CLASSES.map((_c, k) =>

@@ -14,12 +14,19 @@ import { PROTOCOL_VERSION } from './version';
 export type MechanismSpec =
   | { kind: 'gnmax'; sigma: number }
   | { kind: 'confident_gnmax'; threshold: number; sigma1: number; sigma2: number }
-  | { kind: 'gaussian_soft_labels'; sigma: number; clipNorm: number };
+  | { kind: 'gaussian_soft_labels'; sigma: number; clipNorm: number; teacherOutput?: SoftLabelTeacherOutput };
+
+/**
+ * What each teacher contributes to a soft-label sum: its probability vector clipped to L2 norm
+ * `clipNorm` (the default), or its one-hot vote — a vector of norm 1, so only with clipNorm 1, and
+ * then the released sums are the noisy vote histogram.
+ */
+export type SoftLabelTeacherOutput = 'probabilities' | 'votes';
 
 export type AnswerKind = 'votes' | 'probabilities';
 
 export function answerKindOf(mechanism: MechanismSpec): AnswerKind {
-  return mechanism.kind === 'gaussian_soft_labels' ? 'probabilities' : 'votes';
+  return mechanism.kind === 'gaussian_soft_labels' && mechanism.teacherOutput !== 'votes' ? 'probabilities' : 'votes';
 }
 
 export interface BatchQuery {

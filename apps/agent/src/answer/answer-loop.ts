@@ -156,7 +156,7 @@ async function answerBatch(deps: AnswerLoopDeps, batch: BatchAssignment, now: ()
     );
   }
   const rows =
-    batch.mechanism.kind === 'gaussian_soft_labels'
+    batch.answerKind === 'probabilities' && batch.mechanism.kind === 'gaussian_soft_labels'
       ? clippedProbabilitySums(outputs, classes, batch.mechanism.clipNorm)
       : voteHistograms(outputs, classes);
 

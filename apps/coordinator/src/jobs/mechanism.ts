@@ -19,7 +19,7 @@ export function parseMechanism(value: unknown): Mechanism {
   const allowed: Record<string, string[]> = {
     gnmax: ['kind', 'sigma'],
     confident_gnmax: ['kind', 'threshold', 'sigma1', 'sigma2'],
-    gaussian_soft_labels: ['kind', 'sigma', 'clipNorm'],
+    gaussian_soft_labels: ['kind', 'sigma', 'clipNorm', 'teacherOutput'],
   };
   const kind = m.kind;
   if (typeof kind !== 'string' || !(kind in allowed)) {
@@ -42,6 +42,18 @@ export function parseMechanism(value: unknown): Mechanism {
       sigma: positive(m.sigma, 'body.mechanism.sigma', errors),
       clipNorm: positive(m.clipNorm, 'body.mechanism.clipNorm', errors, 1e3),
     };
+    if (m.teacherOutput !== undefined) {
+      if (m.teacherOutput !== 'probabilities' && m.teacherOutput !== 'votes') {
+        errors.push({ field: 'body.mechanism.teacherOutput', message: 'must be "probabilities" or "votes"' });
+      } else {
+        mechanism.teacherOutput = m.teacherOutput;
+        // A vote is a one-hot vector: norm 1, so the sensitivity is √2 exactly at clipNorm 1. A
+        // smaller clipNorm would understate the cost; a larger one would overcharge for nothing.
+        if (m.teacherOutput === 'votes' && m.clipNorm !== 1) {
+          errors.push({ field: 'body.mechanism.clipNorm', message: 'must be 1 with teacherOutput "votes" (a vote has norm 1)' });
+        }
+      }
+    }
   }
   if (errors.length) throw new InvalidInputException(errors);
   return mechanism;

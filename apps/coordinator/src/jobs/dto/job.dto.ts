@@ -92,7 +92,7 @@ export class CreateJobDto {
   @ApiProperty({
     example: { kind: 'confident_gnmax', threshold: 200, sigma1: 150, sigma2: 40 },
     description:
-      'One of {kind:"gnmax", sigma}, {kind:"confident_gnmax", threshold, sigma1, sigma2} or {kind:"gaussian_soft_labels", sigma, clipNorm}.',
+      'One of {kind:"gnmax", sigma}, {kind:"confident_gnmax", threshold, sigma1, sigma2} or {kind:"gaussian_soft_labels", sigma, clipNorm, teacherOutput?}. Soft labels sum each teacher\'s probability vector clipped to L2 norm clipNorm (teacherOutput "probabilities", the default) or its one-hot vote (teacherOutput "votes", clipNorm 1): the released sums are then the noisy vote histogram.',
   })
   @IsObject()
   mechanism!: Record<string, unknown>;

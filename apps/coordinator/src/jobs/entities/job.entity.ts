@@ -7,7 +7,7 @@ export type JobStatus = 'draft' | 'running' | 'paused' | 'cancelled' | 'complete
 export type Mechanism =
   | { kind: 'gnmax'; sigma: number }
   | { kind: 'confident_gnmax'; threshold: number; sigma1: number; sigma2: number }
-  | { kind: 'gaussian_soft_labels'; sigma: number; clipNorm: number };
+  | { kind: 'gaussian_soft_labels'; sigma: number; clipNorm: number; teacherOutput?: 'probabilities' | 'votes' };
 
 /**
  * How the job's student is trained, as stored (every field resolved). `features`: the task's
