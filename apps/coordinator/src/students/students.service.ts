@@ -1,9 +1,10 @@
 import { HttpStatus, Injectable, Logger } from '@nestjs/common';
-import { trainStudentInWorker, type Dataset } from '@concord/ml';
+import { trainStudentInWorker, type Dataset, type ReleasedLabels } from '@concord/ml';
 import { argmax } from '../aggregation/mechanisms';
 import { ProblemException } from '../common/problem';
 import { JobsRepository } from '../jobs/jobs.repository';
 import { imageShapeOf, studentSettingsOf } from '../jobs/jobs.service';
+import type { Mechanism, StudentSettings } from '../jobs/entities/job.entity';
 import type { InputSpec } from '../tasks/entities/task.entity';
 import { featureCount } from '../tasks/tasks.service';
 import { TasksRepository } from '../tasks/tasks.repository';
@@ -21,6 +22,34 @@ export function normaliser(spec: InputSpec): (features: readonly number[], out: 
   const mean = spec.features.map((f) => f.mean ?? 0);
   const std = spec.features.map((f) => f.std ?? 1);
   return (f, out, o) => f.forEach((v, i) => (out[o + i] = (v - mean[i]) / std[i]));
+}
+
+/**
+ * What the student learns from: for soft-label jobs every released row, as noisy sums distilled at
+ * the job's temperature; otherwise the answered queries' labels. `position` maps a pool query index
+ * to its row in the pool the student is given.
+ */
+export function studentTargets(
+  mechanism: Mechanism,
+  settings: Required<StudentSettings>,
+  released: readonly { queryIndex: number; answered: boolean; label: number | null; soft: number[] | null }[],
+  position: ReadonlyMap<number, number>,
+): ReleasedLabels {
+  if (mechanism.kind === 'gaussian_soft_labels') {
+    if (settings.temperature === null) throw new Error('a soft-label job needs a distillation temperature');
+    return {
+      kind: 'soft',
+      indices: Int32Array.from(released.map((l) => position.get(l.queryIndex)!)),
+      noisyScores: Float32Array.from(released.flatMap((l) => l.soft ?? [])),
+      temperature: settings.temperature,
+    };
+  }
+  const used = released.filter((l) => l.answered && l.label !== null);
+  return {
+    kind: 'hard',
+    indices: Int32Array.from(used.map((l) => position.get(l.queryIndex)!)),
+    labels: Int32Array.from(used.map((l) => l.label!)),
+  };
 }
 
 /**
@@ -80,23 +109,10 @@ export class StudentsService {
     const all = await this.jobs.releasedLabels(jobId);
     // Evaluation queries (holdout examples) are measured below, never learned from.
     const released = all.filter((l) => l.queryIndex < poolQueries && position.has(l.queryIndex));
-    const soft = job.mechanism.kind === 'gaussian_soft_labels';
-    const used = soft ? released : released.filter((l) => l.answered && l.label !== null);
     const result = await trainStudentInWorker({
       pool: toDataset(pool),
       ...(holdout.length > 0 ? { holdout: toDataset(holdout) } : {}),
-      released: soft
-        ? {
-            kind: 'soft',
-            indices: Int32Array.from(used.map((l) => position.get(l.queryIndex)!)),
-            noisyScores: Float32Array.from(used.flatMap((l) => l.soft ?? [])),
-            temperature: settings.temperature ?? 1,
-          }
-        : {
-            kind: 'hard',
-            indices: Int32Array.from(used.map((l) => position.get(l.queryIndex)!)),
-            labels: Int32Array.from(used.map((l) => l.label!)),
-          },
+      released: studentTargets(job.mechanism, settings, released, position),
       spec: { kind: 'mlp', inputSize: width, hidden: settings.hidden, classes: task.classes.length },
       epochs: settings.epochs,
       batchSize: STUDENT_TRAINING.batchSize,
