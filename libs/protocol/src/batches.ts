@@ -23,6 +23,21 @@ export type MechanismSpec =
  */
 export type SoftLabelTeacherOutput = 'probabilities' | 'votes';
 
+/**
+ * Why a soft-label job's `teacherOutput` / `clipNorm` pair is unusable, or null. A vote is a
+ * one-hot vector of norm 1, so its sensitivity is √2 exactly at clipNorm 1: a smaller clipNorm
+ * would understate the cost, a larger one would overcharge for nothing. The coordinator refuses
+ * such a job and the agent such a batch (it costs the batch with clipNorm).
+ */
+export function teacherOutputProblem(
+  teacherOutput: unknown,
+  clipNorm: unknown,
+): { field: 'teacherOutput' | 'clipNorm'; message: string } | null {
+  if (teacherOutput === undefined || teacherOutput === 'probabilities') return null;
+  if (teacherOutput !== 'votes') return { field: 'teacherOutput', message: 'must be "probabilities" or "votes"' };
+  return clipNorm === 1 ? null : { field: 'clipNorm', message: 'must be 1 with teacherOutput "votes" (a vote has norm 1)' };
+}
+
 export type AnswerKind = 'votes' | 'probabilities';
 
 export function answerKindOf(mechanism: MechanismSpec): AnswerKind {

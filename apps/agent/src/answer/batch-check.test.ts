@@ -25,10 +25,10 @@ describe("the agent's own check of a soft-label batch", () => {
 
   it('refuses votes it would cost with a clipNorm other than 1, an unknown output, and a mismatched answer kind', () => {
     expect(batchProblems(batch({ kind: 'gaussian_soft_labels', sigma: 9, clipNorm: 0.5, teacherOutput: 'votes' }, 'votes'))).toEqual([
-      'mechanism.clipNorm must be 1 when teachers vote',
+      'mechanism.clipNorm must be 1 with teacherOutput "votes" (a vote has norm 1)',
     ]);
     expect(batchProblems(batch({ kind: 'gaussian_soft_labels', sigma: 9, clipNorm: 1, teacherOutput: 'logits' }, 'probabilities'))).toEqual(
-      ['unknown mechanism.teacherOutput logits'],
+      ['mechanism.teacherOutput must be "probabilities" or "votes"'],
     );
     expect(batchProblems(batch({ kind: 'gaussian_soft_labels', sigma: 9, clipNorm: 1, teacherOutput: 'votes' }, 'probabilities'))).toEqual([
       'answerKind probabilities does not match mechanism gaussian_soft_labels',

@@ -1,4 +1,4 @@
-import { answerKindOf, type BatchAssignment, PROTOCOL_VERSION } from '@concord/protocol';
+import { answerKindOf, type BatchAssignment, PROTOCOL_VERSION, teacherOutputProblem } from '@concord/protocol';
 
 /**
  * The agent's own check of a batch before it runs the teachers or charges anything: the shape it
@@ -22,10 +22,11 @@ export function batchProblems(batch: BatchAssignment): string[] {
       break;
     case 'gaussian_soft_labels':
       if (!positive(m.sigma) || !positive(m.clipNorm)) problems.push('mechanism sigma, clipNorm must be positive');
-      // The agent costs the batch with clipNorm: votes (norm 1) are covered only if it is 1.
-      if (m.teacherOutput !== undefined && m.teacherOutput !== 'probabilities' && m.teacherOutput !== 'votes')
-        problems.push(`unknown mechanism.teacherOutput ${String(m.teacherOutput)}`);
-      else if (m.teacherOutput === 'votes' && m.clipNorm !== 1) problems.push('mechanism.clipNorm must be 1 when teachers vote');
+      {
+        // The agent costs the batch with clipNorm: votes (norm 1) are covered only if it is 1.
+        const problem = teacherOutputProblem(m.teacherOutput, m.clipNorm);
+        if (problem !== null) problems.push(`mechanism.${problem.field} ${problem.message}`);
+      }
       break;
     case undefined:
       problems.push('unknown mechanism');

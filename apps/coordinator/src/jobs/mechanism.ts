@@ -1,4 +1,5 @@
 import { confidentGnmaxEvent, type DpEvent, gaussianSoftLabelsEvent, gnmaxEvent } from '@concord/privacy';
+import { teacherOutputProblem } from '@concord/protocol';
 import { type FieldProblem, InvalidInputException } from '../common/problem';
 import type { Mechanism } from './entities/job.entity';
 
@@ -42,18 +43,9 @@ export function parseMechanism(value: unknown): Mechanism {
       sigma: positive(m.sigma, 'body.mechanism.sigma', errors),
       clipNorm: positive(m.clipNorm, 'body.mechanism.clipNorm', errors, 1e3),
     };
-    if (m.teacherOutput !== undefined) {
-      if (m.teacherOutput !== 'probabilities' && m.teacherOutput !== 'votes') {
-        errors.push({ field: 'body.mechanism.teacherOutput', message: 'must be "probabilities" or "votes"' });
-      } else {
-        mechanism.teacherOutput = m.teacherOutput;
-        // A vote is a one-hot vector: norm 1, so the sensitivity is √2 exactly at clipNorm 1. A
-        // smaller clipNorm would understate the cost; a larger one would overcharge for nothing.
-        if (m.teacherOutput === 'votes' && m.clipNorm !== 1) {
-          errors.push({ field: 'body.mechanism.clipNorm', message: 'must be 1 with teacherOutput "votes" (a vote has norm 1)' });
-        }
-      }
-    }
+    const problem = teacherOutputProblem(m.teacherOutput, m.clipNorm);
+    if (problem !== null) errors.push({ field: `body.mechanism.${problem.field}`, message: problem.message });
+    else if (m.teacherOutput !== undefined) mechanism.teacherOutput = m.teacherOutput as 'probabilities' | 'votes';
   }
   if (errors.length) throw new InvalidInputException(errors);
   return mechanism;
