@@ -13,7 +13,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateSigningKeyPair } from '@concord/crypto';
-import { DPA_ORDERS, epsilonFromRdp, gnmaxEvent } from '@concord/privacy';
+import { exactGaussianEpsilon, gnmaxEvent } from '@concord/privacy';
 import { DataSource } from 'typeorm';
 import { dataSourceOptions } from '../apps/coordinator/src/database/data-source-options';
 import { InstitutionsRepository } from '../apps/coordinator/src/institutions/institutions.repository';
@@ -79,8 +79,8 @@ async function main(): Promise<void> {
   const event = gnmaxEvent(sigma, queriesPerBatch);
   // Each institution is touched by about attempts·perAttempt/institutions charges; the cap admits about half.
   const admitted = Math.max(1, Math.floor((attempts * perAttempt) / institutionsCount / 2));
-  const capRdp = DPA_ORDERS.map((a) => (admitted * queriesPerBatch * a) / (sigma * sigma));
-  const cap = epsilonFromRdp(DPA_ORDERS, capRdp, 1e-6).epsilon * (1 + 1e-9);
+  // Budgets convert exactly (a composition of Gaussian mechanisms): ε of `admitted` batches.
+  const cap = exactGaussianEpsilon(gnmaxEvent(sigma, admitted * queriesPerBatch), 1e-6)! * (1 + 1e-9);
 
   const result = await withServer(serverUrl, async (url) => {
     const dataSource = new DataSource(dataSourceOptions(url, spenders + 2));

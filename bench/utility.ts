@@ -55,6 +55,8 @@ interface JobConfiguration {
   queries: number;
   /** Holdout examples asked after the pool queries, so the coordinator measures the released labels (charged). */
   evaluationQueries?: number;
+  /** Soft labels only: σ is the coordinator's plan for this ε at δ over `queries` (POST /privacy/calibrate). */
+  planEpsilon?: number;
 }
 
 /**
@@ -76,20 +78,24 @@ const ALL_SETUPS: { teachers: number; epochs: string; jobs: JobConfiguration[] }
         queries: 640,
       },
       // Noisy soft labels: every query answered with the sum of the teachers' probability vectors
-      // plus N(0, 120²) per class, accounted data-independently only. Its ε is the guaranteed one,
-      // with no data-dependent figure to sanitise, and it is known before the job runs: 1,500
-      // queries cost ε 1.958 (1,350 would cost 1.847), so the job can spend the budget up to 2
-      // with no margin for sanitising noise. Chosen on simulated releases from these teachers
-      // (BENCHMARKS "Utility / Session 5"): at a fixed ε, σ 80 over 600 queries, 120 over 1,350
-      // and 160 over 2,400 did about as well; 1,500 queries at σ 120 gave ~0.75 points more than
-      // 1,350. The student distils at T = σ/4, the default. Teachers send their probability
-      // vectors here and their votes in the next job; a vote is a vector of norm 1, so the cost is
-      // the same. Votes gave the student ~0.8 points more in simulation, but not in this bench's
-      // runs.
-      { name: 'gaussian soft labels σ=120', mechanism: { kind: 'gaussian_soft_labels', sigma: 120, clipNorm: 1 }, queries: 1500 },
+      // plus N(0, σ²) per class. Data-independent only: a composition of Gaussian mechanisms, so
+      // the budgets' exact conversion gives its ε exactly, and before the job runs — the bench asks
+      // the coordinator's planner (POST /privacy/calibrate) for the σ at which 1,500 queries cost
+      // ε = 2, and spends the budget up to 2 with no margin for sanitising noise (σ ≈ 109; under
+      // the RDP conversion the same σ would cost 2.2, and ε 2 needed σ = 120). Chosen on simulated
+      // releases from these teachers (BENCHMARKS "Utility / Session 5" and "Session 6"). The
+      // student distils at T = σ/4, the default. Teachers send their probability vectors here and
+      // their votes in the next job; a vote is a vector of norm 1, so the cost is the same.
       {
-        name: 'gaussian soft labels σ=120, teachers vote',
-        mechanism: { kind: 'gaussian_soft_labels', sigma: 120, clipNorm: 1, teacherOutput: 'votes' },
+        name: 'gaussian soft labels',
+        mechanism: { kind: 'gaussian_soft_labels', sigma: 0, clipNorm: 1 },
+        planEpsilon: 2,
+        queries: 1500,
+      },
+      {
+        name: 'gaussian soft labels, teachers vote',
+        mechanism: { kind: 'gaussian_soft_labels', sigma: 0, clipNorm: 1, teacherOutput: 'votes' },
+        planEpsilon: 2,
         queries: 1500,
       },
       // GNMax for comparison (every query answered, so fewer queries for a similar ε), with 200
@@ -290,8 +296,9 @@ async function main(): Promise<void> {
         ),
       );
       children.push(...agents);
-      for (const config of setup.jobs) {
+      for (const planned of setup.jobs) {
         const jobStarted = Date.now();
+        const config = await withPlannedSigma(api, planned);
         const job = await api('POST', '/jobs', {
           taskId: task.id,
           mechanism: config.mechanism,
@@ -423,6 +430,26 @@ async function main(): Promise<void> {
     await new Promise((r) => setTimeout(r, 500));
     rmSync(work, { recursive: true, force: true });
   }
+}
+
+/** A soft-label configuration with `planEpsilon` gets the σ the coordinator's planner gives for it. */
+async function withPlannedSigma(api: ReturnType<typeof bearerApi>, config: JobConfiguration): Promise<JobConfiguration> {
+  if (config.planEpsilon === undefined) return config;
+  if (config.mechanism.kind !== 'gaussian_soft_labels') throw new Error(`${config.name}: planEpsilon is for soft labels`);
+  const plan = await api('POST', '/privacy/calibrate', {
+    mechanism: 'gaussian_soft_labels',
+    queries: config.queries,
+    epsilon: config.planEpsilon,
+    delta: DELTA,
+    clipNorm: config.mechanism.clipNorm,
+  });
+  // Rounded to 3 decimals, up: more noise, so the cost stays within the plan.
+  const safe = Math.ceil(plan.sigma * 1000) / 1000;
+  return {
+    ...config,
+    name: `${config.name} σ=${safe} (planned: ε ${config.planEpsilon} over ${config.queries} queries)`,
+    mechanism: { ...config.mechanism, sigma: safe },
+  };
 }
 
 function argmax(row: ArrayLike<number>): number {

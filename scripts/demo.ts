@@ -13,7 +13,7 @@ import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { DPA_ORDERS, epsilonFromRdp, rdpOfEvent, confidentGnmaxEvent } from '@concord/privacy';
+import { confidentGnmaxEvent, exactGaussianEpsilon } from '@concord/privacy';
 import * as ml from '@concord/ml';
 import { createImageTask } from './lib/image-task';
 import { bearerApi, createApiKey, freePort, startBuiltCoordinator } from './lib/local-server';
@@ -91,11 +91,8 @@ async function main(): Promise<void> {
     say(`task fashion-mnist: ${pub.count} public (unlabelled) queries, ${holdout.count} holdout examples`);
 
     // --- the job's worst case, so that budgets admit it -------------------------------------
-    const worst = epsilonFromRdp(
-      DPA_ORDERS,
-      rdpOfEvent(confidentGnmaxEvent({ ...MECHANISM, queries: pub.count, answered: pub.count }), DPA_ORDERS),
-      DELTA,
-    ).epsilon;
+    // (exact: budgets convert compositions of Gaussian mechanisms exactly, docs/ledger.md)
+    const worst = exactGaussianEpsilon(confidentGnmaxEvent({ ...MECHANISM, queries: pub.count, answered: pub.count }), DELTA)!;
     const cap = Math.ceil(worst * 1.1);
 
     // --- three sites: shards, agents, teachers ----------------------------------------------

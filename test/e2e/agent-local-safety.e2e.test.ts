@@ -25,24 +25,32 @@ function jsonLines(path: string): any[] {
     : [];
 }
 
+/** erfc(x) for x ≥ 1 by its continued fraction (evaluated bottom-up), to double precision. */
+function erfc(x: number): number {
+  let f = x;
+  for (let k = 400; k >= 1; k--) f = x + k / 2 / f;
+  return Math.exp(-x * x) / Math.sqrt(Math.PI) / f;
+}
+
 /**
- * ε of GNMax's data-independent RDP, b·n·α/σ² after b batches of n queries, by the improved
- * conversion (Canonne–Kamath–Steinke 2020 Prop. 12, as dp_accounting's compute_epsilon):
- *   ε = min over α of  rdp(α) − (ln δ + ln α)/(α − 1) + ln((α − 1)/α)
- * written out here, independently of libs/privacy, over dp_accounting's default orders.
+ * ε of b batches of n GNMax queries at σ. Each query is a Gaussian mechanism of L2 sensitivity √2
+ * (data-independent), so together they are exactly μ-GDP with μ² = 2·b·n/σ², and the agent (like
+ * the coordinator's budgets) converts exactly, by the analytic Gaussian mechanism (Balle & Wang
+ * 2018, Thm 8): δ(ε) = Φ(−ε/μ + μ/2) − e^ε Φ(−ε/μ − μ/2), solved for ε by bisection — written out
+ * here, independently of libs/privacy (Φ(−t) = erfc(t/√2)/2, valid for the tails used here).
  */
 function gnmaxEpsilon(batches: number, queriesPerBatch: number, sigma: number, delta: number): number {
-  const orders = [
-    ...Array.from({ length: 99 }, (_, i) => 1 + (i + 1) / 10),
-    ...Array.from({ length: 53 }, (_, i) => 11 + i),
-    128,
-    256,
-    512,
-    1024,
-  ];
-  return Math.min(
-    ...orders.map((a) => (batches * queriesPerBatch * a) / sigma ** 2 - (Math.log(delta) + Math.log(a)) / (a - 1) + Math.log((a - 1) / a)),
-  );
+  const mu = Math.sqrt((2 * batches * queriesPerBatch) / sigma ** 2);
+  const phiLeft = (t: number): number => erfc(-t / Math.SQRT2) / 2; // Φ(t) for t ≤ −√2
+  const deltaAt = (eps: number): number => phiLeft(-eps / mu + mu / 2) - Math.exp(eps) * phiLeft(-eps / mu - mu / 2);
+  let lo = 0.2;
+  let hi = 5;
+  for (let i = 0; i < 200; i++) {
+    const mid = (lo + hi) / 2;
+    if (deltaAt(mid) > delta) lo = mid;
+    else hi = mid;
+  }
+  return hi;
 }
 
 describe('the agent’s own safeguards', () => {
@@ -96,12 +104,12 @@ describe('the agent’s own safeguards', () => {
   });
 
   it('stops at the batch the local cap cannot pay for, says why, and sends nothing for it', async () => {
-    // GNMax σ = 40, 10 queries per batch: RDP α/160 per batch. At δ = 1e-5 (formula above):
-    // after 2 batches ε = 0.6158 (α = 27), after 3 batches ε = 0.7670 (α = 22). A cap of 0.7 pays
-    // for batches 1 and 2 and refuses batch 3.
-    expect(gnmaxEpsilon(2, 10, 40, 1e-5)).toBeCloseTo(0.6158, 4);
-    expect(gnmaxEpsilon(3, 10, 40, 1e-5)).toBeCloseTo(0.767, 4);
-    const site = await enrolledSite('capped', c.baseUrl, '0.7');
+    // GNMax σ = 40, 10 queries per batch: μ² = 0.0125 per batch. At δ = 1e-5 (formula above):
+    // after 2 batches ε = 0.5613, after 3 batches ε = 0.7004 (the improved RDP conversion would
+    // say 0.6158 and 0.7670). A cap of 0.65 pays for batches 1 and 2 and refuses batch 3.
+    expect(gnmaxEpsilon(2, 10, 40, 1e-5)).toBeCloseTo(0.5613, 4);
+    expect(gnmaxEpsilon(3, 10, 40, 1e-5)).toBeCloseTo(0.7004, 4);
+    const site = await enrolledSite('capped', c.baseUrl, '0.65');
     const jobId = await startJob(c, {
       participants: [site.institutionId],
       mechanism: { kind: 'gnmax', sigma: 40 },
@@ -113,7 +121,7 @@ describe('the agent’s own safeguards', () => {
     const run = await runAgent(['run', '--dir', site.dir, '--teachers-module', site.modulePath, '--poll-interval', '100']);
     expect(run.code, run.stderr).toBe(3);
     const refusal =
-      /refusing batch (\S+) \(job (\S+), seq 3, attempt 1, 10 queries\): ε would go from 0\.6158 to 0\.7670 at δ=0\.00001, above the local cap ε=0\.7\. Nothing was sent\./;
+      /refusing batch (\S+) \(job (\S+), seq 3, attempt 1, 10 queries\): ε would go from 0\.5613 to 0\.7004 at δ=0\.00001, above the local cap ε=0\.65\. Nothing was sent\./;
     expect(run.stderr).toMatch(refusal);
     const refusedBatch = refusal.exec(run.stderr)![1];
     const ledger = jsonLines(join(site.dir, 'privacy-ledger.jsonl'));
@@ -132,7 +140,7 @@ describe('the agent’s own safeguards', () => {
     expect(again.code).toBe(3);
     expect(jsonLines(join(site.dir, 'audit.jsonl')).filter((r) => r.type === 'sealed')).toHaveLength(2);
     const status = await runAgent(['status', '--dir', site.dir]);
-    expect(status.stdout).toMatch(/local budget: ε spent 0\.6158\d+ of 0\.7 at δ = 0\.00001; remaining 0\.0841/);
+    expect(status.stdout).toMatch(/local budget: ε spent 0\.5612\d+ of 0\.65 at δ = 0\.00001; remaining 0\.0887/);
   });
 
   it('after a crash between sending and the answer, resends the same sealed answer: already_received, stored once, charged once', async () => {

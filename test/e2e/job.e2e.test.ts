@@ -9,7 +9,7 @@ import {
   verifyGroupSignature,
 } from '@concord/crypto';
 import { answerContext } from '@concord/protocol';
-import { DPA_ORDERS, epsilonFromRdp, rdpOfEvent, parseDpEvent } from '@concord/privacy';
+import { epsilonOfGaussianDp, gaussianMuSquaredOfEvent, parseDpEvent } from '@concord/privacy';
 import { Client } from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiKeysService } from '../../apps/coordinator/src/auth/api-keys.service';
@@ -239,16 +239,17 @@ describe('a whole Confident-GNMax job over HTTP, three institutions', () => {
     }
     expect(done.answered).toBe(labels.filter((l) => l.answered).length);
 
-    // Each institution: one charge per batch, and ε spent is the RDP of exactly those events.
+    // Each institution: one charge per batch, and ε spent is the exact ε of exactly those events
+    // (Gaussian mechanisms: μ² adds up; analytic-Gaussian conversion).
     for (const id of institutions) {
       const entries = (await call('GET', `/budgets/${id}/entries?limit=100`)).json.entries as any[];
       const charges = entries.filter((e) => e.kind === 'charge' && e.jobId === job.json.id);
       expect(charges.map((c) => c.batchId)).toEqual(['batch-1', 'batch-2', 'batch-3']);
       expect(charges.reduce((s, c) => s + c.event.answered, 0)).toBe(done.answered);
-      const total = DPA_ORDERS.map(() => 0);
-      for (const c of charges) rdpOfEvent(parseDpEvent(c.event), DPA_ORDERS).forEach((r, k) => (total[k] += r));
+      const mu2 = charges.reduce((sum, c) => sum + gaussianMuSquaredOfEvent(parseDpEvent(c.event))!, 0);
       const budget = (await call('GET', `/budgets/${id}`)).json;
-      expect(budget.epsilonSpent).toBeCloseTo(epsilonFromRdp(DPA_ORDERS, total, 1e-5).epsilon, 10);
+      expect(budget.conversion).toBe('analytic_gaussian');
+      expect(budget.epsilonSpent).toBeCloseTo(epsilonOfGaussianDp(Math.sqrt(mu2), 1e-5), 10);
       expect(done.participants.find((p: any) => p.institutionId === id).charges).toBe(3);
     }
     // A batch's charges to the three institutions were appended in one transaction and signed

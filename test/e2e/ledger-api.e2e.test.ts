@@ -105,7 +105,7 @@ describe('budgets and ledger over HTTP', () => {
       epsilonSpent: 0,
       epsilonRemaining: 2,
       basis: 'data_independent',
-      conversion: 'improved',
+      conversion: 'analytic_gaussian',
       entries: 1,
     });
     expect((await call('GET', '/budgets', compliance)).json.map((b: { institutionId: string }) => b.institutionId)).toContain(id);

@@ -298,7 +298,8 @@ describe('compliance reports: sign-in, sessions, CSRF, roles and signed exports'
     const doc = JSON.parse((await get('/reports/export/overview.json', { bearer: f.compliance })).text);
     expect(doc.schema).toBe('concord.privacy-report/v1');
     expect(doc.accountant).toMatchObject({ name: 'rdp' });
-    expect(doc.conversion.name).toBe('improved');
+    expect(doc.conversion.name).toBe('analytic_gaussian');
+    expect(doc.conversion.reference).toMatch(/Balle, Wang 2018/);
     expect(doc.ledgerVerification.verified).toBe(true);
     const budgets = (await api(f.running, f.compliance, 'GET', '/budgets')).json as any[];
     for (const b of budgets) {
@@ -310,6 +311,8 @@ describe('compliance reports: sign-in, sessions, CSRF, roles and signed exports'
         epsilonRemaining: b.epsilonRemaining,
         privacyUnit: 'record',
         mechanisms: ['confident_gnmax'],
+        conversion: b.conversion,
+        optimalOrder: b.optimalOrder,
         ledgerEntries: b.entries,
       });
       expect(row.period.from <= row.period.to).toBe(true);

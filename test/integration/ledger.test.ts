@@ -1,4 +1,5 @@
-import { DPA_ORDERS, epsilonFromRdp, gnmaxEvent, type DpEvent } from '@concord/privacy';
+import { DPA_ORDERS, epsilonFromRdp, epsilonOfGaussianDp, gnmaxEvent, rdpOfEvent, type DpEvent } from '@concord/privacy';
+import { InstitutionsRepository } from '../../apps/coordinator/src/institutions/institutions.repository';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type BatchReleaser, type ChargeOutcome, releaseWith } from '../../apps/coordinator/src/ledger/ledger.service';
 import { chargesForBatchesSql } from '../../apps/coordinator/src/ledger/ledger.repository';
@@ -7,10 +8,13 @@ import { ADMIN, createLedgerHarness, type LedgerHarness } from '../support/ledge
 
 const kind = process.env.DATABASE_URL ? 'Postgres' : 'PGlite';
 
-/** ε of `queries` GNMax answers at σ, by hand: RDP(α) = queries·α/σ² (Scalable PATE, data-independent). */
+/**
+ * ε of `queries` GNMax answers at σ, by hand: each is a Gaussian mechanism of sensitivity √2
+ * (data-independent), so together they are exactly μ-GDP with μ² = 2·queries/σ², and budgets
+ * convert exactly (analytic Gaussian).
+ */
 function handEpsilon(queries: number, sigma: number, delta: number): number {
-  const rdp = DPA_ORDERS.map((a) => (queries * a) / (sigma * sigma));
-  return epsilonFromRdp(DPA_ORDERS, rdp, delta).epsilon;
+  return epsilonOfGaussianDp(Math.sqrt((2 * queries) / (sigma * sigma)), delta);
 }
 
 describe(`privacy ledger (${kind})`, () => {
@@ -59,7 +63,8 @@ describe(`privacy ledger (${kind})`, () => {
       epsilonRemaining: 3,
       entries: 1,
       accountant: 'rdp',
-      conversion: 'improved',
+      conversion: 'analytic_gaussian',
+      optimalOrder: null,
     });
     const { entries } = await h.ledger.listEntries(id, 0, 10);
     expect(entries.map((e) => e.kind)).toEqual(['budget_opened']);
@@ -187,6 +192,72 @@ describe(`privacy ledger (${kind})`, () => {
     });
     await expect(bad({ kind: 'unsupported', description: 'laplace' })).rejects.toMatchObject({ status: 400 });
     expect((await h.ledger.getBudget(id)).entries).toBe(1);
+  });
+
+  it('refuses an event that is not a composition of Gaussian mechanisms on an exact budget, writing nothing', async () => {
+    const id = await institution(10);
+    const calls = { count: 0 };
+    const sampled: DpEvent = { kind: 'poisson_sampled', samplingProbability: 0.01, event: { kind: 'gaussian', noiseMultiplier: 1.1 } };
+    await expect(
+      h.ledger.chargeAndRelease({
+        jobId: `job-${n}`,
+        batchId: '1',
+        charges: [{ institutionId: id, event: sampled }],
+        release: release(`job-${n}`, '1', calls),
+      }),
+    ).rejects.toMatchObject({ status: 422 });
+    expect(calls.count).toBe(0);
+    expect(await h.ledger.getBudget(id)).toMatchObject({ entries: 1, epsilonSpent: 0 });
+  });
+
+  it('keeps the improved RDP conversion for a budget opened with it (as before the exact one), and verifies both', async () => {
+    const old = await h.ledger.inTransaction(async (tx) => {
+      const inst = await new InstitutionsRepository(h.dataSource).insert(tx, `legacy-improved-${n}`);
+      await h.ledger.openBudget(tx, {
+        institutionId: inst!.id,
+        epsilonCap: 10,
+        delta: 1e-6,
+        actor: ADMIN,
+        reason: 'opened as before',
+        conversion: 'improved',
+      });
+      return inst!.id;
+    });
+    const exact = await institution(10);
+    const sampled: DpEvent = { kind: 'poisson_sampled', samplingProbability: 0.01, event: { kind: 'gaussian', noiseMultiplier: 1.1 } };
+    for (const [batch, event] of [
+      ['1', gnmaxEvent(40, 100)],
+      ['2', sampled],
+    ] as const) {
+      const outcome = await h.ledger.chargeAndRelease({
+        jobId: `job-${n}`,
+        batchId: batch,
+        charges: [{ institutionId: old, event }],
+        release: () => Promise.resolve(0),
+      });
+      expect(outcome.status).toBe('charged');
+    }
+    await h.ledger.chargeAndRelease({
+      jobId: `job-${n}`,
+      batchId: '3',
+      charges: [{ institutionId: exact, event: gnmaxEvent(40, 100) }],
+      release: () => Promise.resolve(0),
+    });
+    const total = DPA_ORDERS.map((a, k) => (100 * a) / 1600 + rdpOfEvent(sampled, DPA_ORDERS)[k]);
+    const oldBudget = await h.ledger.getBudget(old);
+    expect(oldBudget.conversion).toBe('improved');
+    expect(oldBudget.epsilonSpent).toBeCloseTo(epsilonFromRdp(DPA_ORDERS, total, 1e-6).epsilon, 12);
+    expect(oldBudget.optimalOrder).toBe(epsilonFromRdp(DPA_ORDERS, total, 1e-6).optimalOrder);
+    // The same GNMax batch costs less, exactly, on the exact budget.
+    expect((await h.ledger.getBudget(exact)).epsilonSpent).toBeCloseTo(handEpsilon(100, 40, 1e-6), 12);
+    expect(handEpsilon(100, 40, 1e-6)).toBeLessThan(
+      epsilonFromRdp(
+        DPA_ORDERS,
+        DPA_ORDERS.map((a) => (100 * a) / 1600),
+        1e-6,
+      ).epsilon,
+    );
+    expect((await verifyLedger(h.repository, h.keyPair.publicKey)).problems).toEqual([]);
   });
 
   it('records cap changes with who and why, and refuses lowering below what is spent', async () => {

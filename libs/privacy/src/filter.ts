@@ -1,5 +1,6 @@
 import type { DpEvent } from './events/dp-event';
-import { epsilonFromRdp } from './conversion';
+import { type Conversion, conversionAdmits, epsilonOfTotal } from './gaussian-dp';
+import { UnsupportedEventError } from './events/errors';
 import { rdpOfEvent } from './rdp-of-event';
 import type { AccountingMode } from './rdp-of-event';
 
@@ -10,9 +11,10 @@ export interface PrivacyCap {
 
 export interface FitResult {
   readonly fits: boolean;
-  /** ε (improved conversion, at cap.delta) of the running total plus the candidate. */
+  /** ε (at cap.delta, under the conversion given) of the running total plus the candidate. */
   readonly epsilonAfter: number;
-  readonly optimalOrder: number;
+  /** The improved conversion's best order; null under the exact Gaussian conversion. */
+  readonly optimalOrder: number | null;
   /** The candidate's RDP vector, so that a caller that charges it stores exactly what was checked. */
   readonly candidateRdp: Float64Array;
 }
@@ -28,7 +30,9 @@ function candidateRdpOf(candidate: DpEvent | ArrayLike<number>, orders: ArrayLik
 /**
  * Would charging `candidate` keep the total within the cap? A filter in the sense of Rogers et al.
  * 2016 / Feldman–Zrnic 2021 (OpenDP privacy_filter): the check is made on the running RDP plus the
- * candidate's worst-case RDP before anything is released. Costs are never negative (a negative
+ * candidate's worst-case RDP before anything is released. Under the `analytic_gaussian` conversion
+ * the total must stay a composition of Gaussian mechanisms: another event is refused
+ * (UnsupportedEventError) and an RDP vector that is not of that form throws a RangeError. Costs are never negative (a negative
  * candidate entry is an error, not a refund); a total that is already over the cap stays over.
  */
 export function checkFits(
@@ -37,7 +41,14 @@ export function checkFits(
   cap: PrivacyCap,
   candidate: DpEvent | ArrayLike<number>,
   mode: AccountingMode = 'data_independent',
+  conversion: Conversion = 'improved',
 ): FitResult {
+  if (typeof candidate === 'object' && candidate !== null && 'kind' in candidate && !conversionAdmits(conversion, candidate)) {
+    throw new UnsupportedEventError(
+      candidate.kind,
+      `a budget with the ${conversion} conversion admits only compositions of Gaussian mechanisms`,
+    );
+  }
   if (runningRdp.length !== orders.length) throw new RangeError('runningRdp and orders must have the same length');
   if (!(cap.epsilon >= 0)) throw new RangeError(`cap.epsilon must be non-negative, got ${cap.epsilon}`);
   if (!(cap.delta > 0 && cap.delta < 1)) throw new RangeError(`cap.delta must be in (0, 1), got ${cap.delta}`);
@@ -48,7 +59,7 @@ export function checkFits(
     if (!(runningRdp[k] >= 0)) throw new RangeError(`running total at order ${orders[k]} must be non-negative, got ${runningRdp[k]}`);
     after[k] = runningRdp[k] + c[k];
   }
-  const { epsilon, optimalOrder } = epsilonFromRdp(orders, after, cap.delta);
+  const { epsilon, optimalOrder } = epsilonOfTotal(conversion, orders, after, cap.delta);
   return { fits: epsilon <= cap.epsilon, epsilonAfter: epsilon, optimalOrder, candidateRdp: c };
 }
 
@@ -61,6 +72,7 @@ export class PrivacyFilter {
     readonly cap: PrivacyCap,
     readonly mode: AccountingMode = 'data_independent',
     initialRdp?: ArrayLike<number>,
+    readonly conversion: Conversion = 'improved',
   ) {
     this.total = new Float64Array(orders.length);
     if (initialRdp) {
@@ -73,7 +85,7 @@ export class PrivacyFilter {
   }
 
   check(candidate: DpEvent | ArrayLike<number>): FitResult {
-    return checkFits(this.total, this.orders, this.cap, candidate, this.mode);
+    return checkFits(this.total, this.orders, this.cap, candidate, this.mode, this.conversion);
   }
 
   /** Charges the candidate if it fits and returns the check; otherwise changes nothing. */
@@ -88,7 +100,7 @@ export class PrivacyFilter {
   }
 
   get epsilonSpent(): number {
-    return epsilonFromRdp(this.orders, this.total, this.cap.delta).epsilon;
+    return epsilonOfTotal(this.conversion, this.orders, this.total, this.cap.delta).epsilon;
   }
 }
 

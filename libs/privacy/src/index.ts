@@ -17,3 +17,6 @@ export * from './rdp';
 export * from './pate';
 export * from './smooth-sensitivity';
 export * as special from './special';
+export { deltaOfGaussianDp, epsilonOfGaussianDp, exactGaussianEpsilon, gaussianMuSquaredOfEvent } from './gaussian-dp';
+export { CONVERSIONS, conversionAdmits, epsilonOfTotal, gaussianMuSquaredOfRdp } from './gaussian-dp';
+export type { Conversion, TotalEpsilon } from './gaussian-dp';

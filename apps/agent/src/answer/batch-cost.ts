@@ -34,10 +34,21 @@ export interface CapDecision {
   cap: LocalCap;
 }
 
-/** Would answering this batch keep the local ledger within the local cap (improved conversion at the local δ)? */
+/**
+ * Would answering this batch keep the local ledger within the local cap at the local δ? Exact
+ * (analytic Gaussian) conversion while the ledger holds only Gaussian compositions, as the
+ * coordinator's budgets (see LocalPrivacyLedger).
+ */
 export function decideAgainstCap(ledger: LocalPrivacyLedger, cap: LocalCap, mechanism: MechanismSpec, queries: number): CapDecision {
   const event = batchCostEvent(mechanism, queries);
-  const fit = checkFits(ledger.runningRdp, LOCAL_ORDERS, { epsilon: cap.epsilon, delta: cap.delta }, event);
+  const fit = checkFits(
+    ledger.runningRdp,
+    LOCAL_ORDERS,
+    { epsilon: cap.epsilon, delta: cap.delta },
+    event,
+    'data_independent',
+    ledger.conversionWith(event),
+  );
   return {
     fits: fit.fits,
     event,

@@ -1,4 +1,4 @@
-import { type DpEvent, DPA_ORDERS, epsilonFromRdp, parseDpEvent, rdpOfEvent } from '@concord/privacy';
+import { type Conversion, conversionAdmits, type DpEvent, DPA_ORDERS, epsilonOfTotal, parseDpEvent, rdpOfEvent } from '@concord/privacy';
 import { appendLineDurably, readJsonLines } from './files';
 
 /**
@@ -6,6 +6,11 @@ import { appendLineDurably, readJsonLines } from './files';
  * (and fsynced) BEFORE the answer leaves the site, so a crash can over-count but never under-count.
  * Append-only: the agent never rewrites or deletes a line. The RDP vector is stored for the
  * record; totals are recomputed from the events, so a hand-edited vector changes nothing.
+ *
+ * ε is the exact analytic-Gaussian figure while every charge is a composition of Gaussian mechanisms
+ * (the agent's own batch events always are), as the coordinator's budgets do; a ledger holding
+ * anything else falls back to the improved RDP conversion. (Charges decided under the RDP
+ * conversion also fit under the exact one, which is never larger, so the switch is sound.)
  */
 export interface LocalLedgerEntry {
   kind: 'charge';
@@ -31,21 +36,25 @@ export class LocalPrivacyLedger {
     readonly path: string,
     private readonly entries: LocalLedgerEntry[],
     private readonly total: Float64Array,
+    /** Whether every charge so far is a composition of Gaussian mechanisms. */
+    private gaussian: boolean,
   ) {}
 
   static async open(path: string): Promise<LocalPrivacyLedger> {
     const lines = await readJsonLines(path);
     const entries: LocalLedgerEntry[] = [];
     const total = new Float64Array(LOCAL_ORDERS.length);
+    let gaussian = true;
     lines.forEach((line, i) => {
       const entry = line as LocalLedgerEntry;
       if (entry?.kind !== 'charge') throw new Error(`${path}: line ${i + 1} is not a charge`);
       // parseDpEvent validates untrusted JSON; the file is ours, but a hand edit must not pass silently.
       const event = parseDpEvent(entry.event);
       rdpOfEvent(event, LOCAL_ORDERS).forEach((r, k) => (total[k] += r));
+      gaussian &&= conversionAdmits('analytic_gaussian', event);
       entries.push(entry);
     });
-    return new LocalPrivacyLedger(path, entries, total);
+    return new LocalPrivacyLedger(path, entries, total, gaussian);
   }
 
   get runningRdp(): Float64Array {
@@ -60,10 +69,15 @@ export class LocalPrivacyLedger {
     return this.entries[this.entries.length - 1];
   }
 
-  /** ε spent so far at δ (improved conversion). */
+  /** The conversion of the total after charging `next` (if given). */
+  conversionWith(next?: DpEvent): Conversion {
+    return this.gaussian && (next === undefined || conversionAdmits('analytic_gaussian', next)) ? 'analytic_gaussian' : 'improved';
+  }
+
+  /** ε spent so far at δ (see the class comment for the conversion). */
   epsilonSpent(delta: number): number {
     if (this.entries.length === 0) return 0;
-    return epsilonFromRdp(LOCAL_ORDERS, this.total, delta).epsilon;
+    return epsilonOfTotal(this.conversionWith(), LOCAL_ORDERS, this.total, delta).epsilon;
   }
 
   /** True if this batch attempt is already charged (the agent is resuming it). */
@@ -76,5 +90,6 @@ export class LocalPrivacyLedger {
     await appendLineDurably(this.path, JSON.stringify(entry));
     this.entries.push(entry);
     rdp.forEach((r, k) => (this.total[k] += r));
+    this.gaussian &&= conversionAdmits('analytic_gaussian', entry.event);
   }
 }

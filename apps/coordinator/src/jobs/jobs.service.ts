@@ -1,7 +1,7 @@
 import { HttpStatus, Injectable } from '@nestjs/common';
-import { epsilonFromRdp, DPA_ORDERS, rdpOfEvent } from '@concord/privacy';
+import { DPA_ORDERS, epsilonOfTotal, rdpOfEvent } from '@concord/privacy';
 import { InvalidInputException, ProblemException } from '../common/problem';
-import { type Actor, LedgerService } from '../ledger/ledger.service';
+import { type Actor, CONVERSION, LedgerService } from '../ledger/ledger.service';
 import type { InputSpec } from '../tasks/entities/task.entity';
 import { featureCount, TasksService } from '../tasks/tasks.service';
 import type { CreateJobDto, JobDto, ReleasedLabelDto, StudentSettingsDto } from './dto/job.dto';
@@ -40,7 +40,8 @@ export class JobsService {
     const event = worstCaseEvent(mechanism, total);
     await this.checkBudgets(input.participants, event);
     const rdp = rdpOfEvent(event, DPA_ORDERS);
-    const worstCaseEpsilon = epsilonFromRdp(DPA_ORDERS, rdp, input.delta).epsilon;
+    // At the conversion new budgets are charged with (the exact one: the event is Gaussian).
+    const worstCaseEpsilon = epsilonOfTotal(CONVERSION, DPA_ORDERS, rdp, input.delta).epsilon;
     const id = await this.repository.transaction((scope) =>
       this.repository.insertJob(
         scope,

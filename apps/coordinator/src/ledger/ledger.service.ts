@@ -2,10 +2,13 @@ import { HttpStatus, Inject, Injectable } from '@nestjs/common';
 import { canonicalJson, GENESIS_HASH, groupDigest, hashEntry } from '@concord/crypto';
 import {
   checkFits,
+  type Conversion,
+  conversionAdmits,
+  CONVERSIONS,
   DP_EVENT_SCHEMA_VERSION,
   DPA_ORDERS,
   DpEventError,
-  epsilonFromRdp,
+  epsilonOfTotal,
   parseDpEvent,
   rdpOfEvent,
   UnsupportedEventError,
@@ -29,7 +32,20 @@ import {
 } from './ledger.repository';
 
 export const ACCOUNTANT = 'rdp';
-export const CONVERSION = 'improved';
+/**
+ * The conversion of budgets opened from now on: every charge the coordinator makes (GNMax,
+ * Confident-GNMax, soft labels, data-independent) is a composition of Gaussian mechanisms, so a
+ * budget's ε is the exact analytic-Gaussian figure of its total (libs/privacy gaussian-dp.ts).
+ * Budgets opened before keep the conversion they were opened with ('improved').
+ */
+export const CONVERSION: Conversion = 'analytic_gaussian';
+
+/** A budget row's conversion, checked (the column is free text). */
+export function conversionOf(budget: { conversion: string; institutionId: string }): Conversion {
+  const c = budget.conversion as Conversion;
+  if (!CONVERSIONS.includes(c)) throw new Error(`budget ${budget.institutionId} has an unknown conversion ${budget.conversion}`);
+  return c;
+}
 
 /** Who changed a budget, for the ledger's record. */
 export interface Actor {
@@ -45,6 +61,8 @@ export interface OpenBudgetRequest {
   actor: Actor;
   reason: string;
   orders?: readonly number[];
+  /** Default CONVERSION; 'improved' opens a budget as they were opened before (e.g. when importing one). */
+  conversion?: Conversion;
 }
 
 /**
@@ -201,6 +219,9 @@ export class LedgerService {
   /** Opens an institution's budget: its first ledger entry records the cap, δ and order list. */
   async openBudget(tx: LedgerTransaction, request: OpenBudgetRequest): Promise<StoredEntry | NewEntry> {
     const orders = [...(request.orders ?? DPA_ORDERS)];
+    const conversion = request.conversion ?? CONVERSION;
+    if (!CONVERSIONS.includes(conversion))
+      throw new InvalidInputException([{ field: 'conversion', message: `must be one of ${CONVERSIONS.join(', ')}` }]);
     validateCap(request.epsilonCap, 'epsilonCap');
     if (!(typeof request.delta === 'number' && request.delta > 0 && request.delta < 1)) {
       throw new InvalidInputException([{ field: 'delta', message: 'must be a number in (0, 1)' }]);
@@ -221,7 +242,7 @@ export class LedgerService {
         epsilonCap: request.epsilonCap,
         delta: request.delta,
         accountant: ACCOUNTANT,
-        conversion: CONVERSION,
+        conversion,
         orders,
       },
       rdp: orders.map(() => 0),
@@ -236,7 +257,7 @@ export class LedgerService {
       epsilonCap: request.epsilonCap,
       delta: request.delta,
       accountant: ACCOUNTANT,
-      conversion: CONVERSION,
+      conversion,
       orders,
       rdp: orders.map(() => 0),
       epsilonSpent: 0,
@@ -469,7 +490,14 @@ export class LedgerService {
     return institutionIds.map((institutionId) => {
       const budget = budgets.get(institutionId);
       if (!budget) throw notFound(institutionId);
-      const fit = checkFits(budget.rdp, budget.orders, { epsilon: budget.epsilonCap, delta: budget.delta }, event);
+      const fit = checkFits(
+        budget.rdp,
+        budget.orders,
+        { epsilon: budget.epsilonCap, delta: budget.delta },
+        event,
+        'data_independent',
+        conversionOf(budget),
+      );
       return {
         institutionId,
         fits: fit.fits && budget.status === 'active',
@@ -484,7 +512,7 @@ export class LedgerService {
 
   /**
    * What one job has cost each participant: the RDP of the job's own charges alone, converted at
-   * the institution's δ (the institution's total is in its budget).
+   * the institution's δ with its budget's conversion (the institution's total is in its budget).
    */
   async jobCharges(jobId: string): Promise<{ institutionId: string; charges: number; epsilon: number; optimalOrder: number | null }[]> {
     const entries = await this.repository.entriesForJob(jobId);
@@ -495,7 +523,7 @@ export class LedgerService {
       const budget = budgets.get(institutionId)!;
       const total = budget.orders.map(() => 0);
       for (const e of list) e.rdp.forEach((r, k) => (total[k] += r));
-      const { epsilon, optimalOrder } = epsilonFromRdp(budget.orders, total, budget.delta);
+      const { epsilon, optimalOrder } = epsilonOfTotal(conversionOf(budget), budget.orders, total, budget.delta);
       return { institutionId, charges: list.length, epsilon, optimalOrder };
     });
   }
@@ -558,11 +586,12 @@ export class LedgerService {
 
 /**
  * ε spent as a compliance officer reads it: the data-independent RDP total converted at the
- * budget's δ with the improved conversion, at the best order of the budget's list. It is computed
- * from the RDP cache each time, so the figure always matches the total it comes from.
+ * budget's δ with the budget's conversion — exact (analytic Gaussian) for budgets opened since it
+ * became the default, else the improved RDP conversion at the best order of the budget's list. It
+ * is computed from the RDP cache each time, so the figure always matches the total it comes from.
  */
 export function summarize(budget: BudgetWithName): BudgetSummary {
-  const { epsilon, optimalOrder } = epsilonFromRdp(budget.orders, budget.rdp, budget.delta);
+  const { epsilon, optimalOrder } = epsilonOfTotal(conversionOf(budget), budget.orders, budget.rdp, budget.delta);
   const spent = budget.rdp.every((r) => r === 0) ? 0 : epsilon;
   return {
     institutionId: budget.institutionId,
@@ -692,12 +721,33 @@ class GroupDecider {
       return;
     }
     const sorted = [...call.charges].sort((a, b) => (a.institutionId < b.institutionId ? -1 : 1));
+    // Only compositions of Gaussian mechanisms can be converted exactly: a budget with that
+    // conversion is never charged anything else (the coordinator's mechanisms never produce it).
+    const inadmissible = sorted.find((c) => !conversionAdmits(conversionOf(state.get(c.institutionId)!.budget), c.event));
+    if (inadmissible) {
+      decisions.push({
+        ok: false,
+        error: new ProblemException(
+          HttpStatus.UNPROCESSABLE_ENTITY,
+          'Event not admitted by the budget',
+          `${inadmissible.event.kind} is not a composition of Gaussian mechanisms; the budget of ${inadmissible.institutionId} converts its total exactly as one`,
+        ),
+      });
+      return;
+    }
     const refusals: Refusal[] = [];
     const candidates: CandidateRdp[] = [];
     const fits = sorted.map((c) => {
       const s = state.get(c.institutionId)!;
       const candidate = this.candidates.get(c.event, s.budget.orders);
-      const fit = checkFits(s.rdp, s.budget.orders, { epsilon: s.budget.epsilonCap, delta: s.budget.delta }, candidate.vector);
+      const fit = checkFits(
+        s.rdp,
+        s.budget.orders,
+        { epsilon: s.budget.epsilonCap, delta: s.budget.delta },
+        candidate.vector,
+        'data_independent',
+        conversionOf(s.budget),
+      );
       candidates.push(candidate);
       const spent = s.rdp === s.budget.rdp ? s.budget.epsilonSpent : (s.epsilonSpent ?? s.budget.epsilonSpent);
       if (s.budget.status !== 'active') refusals.push(refusalOf(s.budget, 'budget_frozen', spent, fit.epsilonAfter));

@@ -1,5 +1,14 @@
 import { type ChainEntry, verifyChain, verifyGroups } from '@concord/crypto';
-import { DpEventError, epsilonFromRdp, parseDpEvent, rdpOfEvent, UnsupportedEventError } from '@concord/privacy';
+import {
+  type Conversion,
+  conversionAdmits,
+  CONVERSIONS,
+  DpEventError,
+  epsilonOfTotal,
+  parseDpEvent,
+  rdpOfEvent,
+  UnsupportedEventError,
+} from '@concord/privacy';
 import { ledgerEntryBody } from './entry-body';
 import type { LedgerGroup, StoredEntry } from './ledger.repository';
 
@@ -7,6 +16,8 @@ export interface BudgetRow {
   institutionId: string;
   epsilonCap: number;
   delta: number;
+  /** How the budget converts its total to ε ('improved' or 'analytic_gaussian'), as opened. */
+  conversion: string;
   orders: readonly number[];
   rdp: readonly number[];
   epsilonSpent: number;
@@ -38,7 +49,7 @@ function sameVector(a: readonly number[], b: readonly number[]): boolean {
  * seq continuity, previous-hash links and hashes (body rebuilt from the columns), the coordinator's
  * signature on each hash or on the entry's group digest (that the digest is the digest of exactly
  * its group is checked across chains, by verifyLedger), each charge's RDP recomputed from its stored event, the running total and
- * ε recomputed at each step and checked against the cap in force, and the budget row's caches
+ * ε recomputed at each step (with the conversion the budget was opened with) and checked against the cap in force, and the budget row's caches
  * recomputed from the chain.
  */
 export function verifyInstitutionLedger(
@@ -77,11 +88,20 @@ export function verifyInstitutionLedger(
     report('not_opened', first?.seq, 'the first entry must open the budget');
     return problems;
   }
-  const opened = first.details as { orders?: unknown; delta?: unknown };
+  const opened = first.details as { orders?: unknown; delta?: unknown; conversion?: unknown };
   const orders = Array.isArray(opened.orders) ? (opened.orders as number[]) : [];
   if (!sameVector(orders, budget.orders))
     report('orders_changed', undefined, 'the budget row order list differs from the one the ledger opened with');
   if (opened.delta !== budget.delta) report('delta_changed', undefined, `budget δ ${budget.delta} but opened with ${String(opened.delta)}`);
+  if (opened.conversion !== budget.conversion) {
+    report('conversion_changed', undefined, `budget conversion ${budget.conversion} but opened with ${String(opened.conversion)}`);
+  }
+  if (!CONVERSIONS.includes(opened.conversion as Conversion)) {
+    report('conversion_unknown', first.seq, `the budget was opened with conversion ${String(opened.conversion)}`);
+    return problems;
+  }
+  // ε is recomputed with the conversion the budget was opened with (hashed into its first entry).
+  const conversion = opened.conversion as Conversion;
 
   const total = new Float64Array(orders.length);
   let cap = first.epsilonCap;
@@ -97,7 +117,12 @@ export function verifyInstitutionLedger(
     if (entry.kind === 'charge') {
       let rdp: Float64Array;
       try {
-        rdp = rdpOfEvent(parseDpEvent(entry.event), orders);
+        const event = parseDpEvent(entry.event);
+        rdp = rdpOfEvent(event, orders);
+        if (!conversionAdmits(conversion, event)) {
+          report('event_not_admitted', entry.seq, `${event.kind} is not a composition of Gaussian mechanisms (${conversion} budget)`);
+          continue;
+        }
       } catch (err) {
         if (!(err instanceof DpEventError) && !(err instanceof UnsupportedEventError)) throw err;
         report('event_invalid', entry.seq, err.message);
@@ -105,7 +130,7 @@ export function verifyInstitutionLedger(
       }
       if (!sameVector(Array.from(rdp), entry.rdp)) report('rdp_mismatch', entry.seq, 'stored RDP is not the RDP of the stored event');
       for (let k = 0; k < total.length; k++) total[k] += rdp[k];
-      spent = epsilonFromRdp(orders, total, budget.delta).epsilon;
+      spent = epsilonOfTotal(conversion, orders, total, budget.delta).epsilon;
       if (entry.epsilonCap !== cap) report('cap_changed_without_entry', entry.seq);
       if (spent > cap * (1 + RTOL)) report('overspend', entry.seq, `ε ${spent} > cap ${cap}`);
     }

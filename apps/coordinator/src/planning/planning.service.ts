@@ -1,9 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import { calibrateConfidentGnmax, calibrateGnmaxSigma } from '@concord/privacy';
 import { InvalidInputException } from '../common/problem';
+import { CONVERSION } from '../ledger/ledger.service';
 import type { CalibrateDto, CalibrationDto } from './dto/calibrate.dto';
 
-const ACCOUNTING = 'rdp / improved conversion / dp_accounting default orders, data-independent';
+/** Planned with the conversion new budgets are charged with (see LedgerService CONVERSION). */
+const ACCOUNTING = 'rdp, data-independent, a composition of Gaussian mechanisms / exact analytic-Gaussian conversion';
 
 /** Planning figures for admins: the noise a job needs to stay within a target ε, whatever the votes. */
 @Injectable()
@@ -11,7 +13,7 @@ export class PlanningService {
   calibrate(input: CalibrateDto): CalibrationDto {
     switch (input.mechanism) {
       case 'gnmax': {
-        const r = calibrateGnmaxSigma({ queries: input.queries, epsilon: input.epsilon, delta: input.delta });
+        const r = calibrateGnmaxSigma({ queries: input.queries, epsilon: input.epsilon, delta: input.delta, conversion: CONVERSION });
         return {
           mechanism: 'gnmax',
           sigma: r.sigma,
@@ -31,6 +33,7 @@ export class PlanningService {
           epsilon: input.epsilon,
           delta: input.delta,
           ratio: input.ratio ?? 3.75,
+          conversion: CONVERSION,
         });
         return {
           mechanism: 'confident_gnmax',
@@ -43,9 +46,9 @@ export class PlanningService {
         };
       }
       case 'gaussian_soft_labels': {
-        // RDP α·C²/σ² per query is GNMax's α/σ'² with σ' = σ/C: calibrate σ' and scale back.
+        // RDP α·C²/σ² per query (μ² = 2C²/σ²) is GNMax's with σ' = σ/C: calibrate σ' and scale back.
         const clip = input.clipNorm ?? 1;
-        const r = calibrateGnmaxSigma({ queries: input.queries, epsilon: input.epsilon, delta: input.delta });
+        const r = calibrateGnmaxSigma({ queries: input.queries, epsilon: input.epsilon, delta: input.delta, conversion: CONVERSION });
         return {
           mechanism: 'gaussian_soft_labels',
           sigma: r.sigma * clip,

@@ -8,7 +8,7 @@ const doc = {
   asOf: '2026-01-01T00:00:00.000Z',
   coordinator: { ledgerKeyAlgorithm: 'Ed25519', ledgerKeyFingerprint: 'f', ledgerPublicKey: 'k' },
   accountant: { name: 'rdp', implementation: '@concord/privacy', version: '0.1.0', dpEventSchemaVersion: 1 },
-  conversion: { name: 'improved', reference: 'r' },
+  conversion: { name: 'per_institution', reference: 'r' },
   ledgerVerification: { verified: true, institutions: 1, entries: 2, problems: 0 },
   institutions: [
     {
@@ -23,6 +23,7 @@ const doc = {
       epsilonCap: 8,
       epsilonRemaining: 6.75,
       basis: 'data_independent',
+      conversion: 'improved',
       optimalOrder: 12,
       ledgerEntries: 2,
       period: { from: '2026-01-01T00:00:00.000Z', to: '2026-01-01T00:00:00.000Z' },
@@ -33,7 +34,7 @@ const doc = {
 } satisfies ReportDocument;
 
 describe('overviewCsv', () => {
-  it('writes one RFC 4180 row per institution, quoting commas and quotes and defusing formulas', () => {
+  it('writes one RFC 4180 row per institution (with its own conversion), quoting commas and quotes and defusing formulas', () => {
     const [header, row, end] = overviewCsv(doc).split('\r\n');
     expect(header.split(',')).toHaveLength(25);
     expect(end).toBe('');

@@ -83,7 +83,7 @@ export function overviewCsv(doc: ReportDocument): string {
       i.basis,
       doc.accountant.name,
       doc.accountant.version,
-      doc.conversion.name,
+      i.conversion,
       i.period.from,
       i.period.to,
       i.ledgerEntries,
@@ -115,7 +115,7 @@ export function institutionCsv(doc: ReportDocument): string {
       e.epsilonCap,
       inst.delta,
       doc.accountant.name,
-      doc.conversion.name,
+      inst.conversion,
       e.hash,
     ]),
   );

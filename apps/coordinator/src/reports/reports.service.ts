@@ -61,6 +61,8 @@ export interface ReportInstitutionRecord {
   epsilonCap: number;
   epsilonRemaining: number;
   basis: 'data_independent';
+  /** How this institution's budget converts its total to ε (see CONVERSION_REFERENCES). */
+  conversion: string;
   optimalOrder: number | null;
   ledgerEntries: number;
   period: { from: string | null; to: string | null };
@@ -86,6 +88,20 @@ export interface ReportDocument {
   institutions: ReportInstitutionRecord[];
   entries?: ReportEntryRecord[];
   jobs?: { jobId: string; status: string; mechanism: string; queriesAsked: number; queriesAnswered: number; epsilonCharged: number }[];
+}
+
+/** What each budget conversion is, for the export's header. */
+export const CONVERSION_REFERENCES: Readonly<Record<string, string>> = {
+  analytic_gaussian:
+    'exact: the data-independent total is a composition of Gaussian mechanisms, √(Σμ²)-GDP (Dong, Roth, Su 2022); ε from the analytic Gaussian mechanism (Balle, Wang 2018, Theorem 8; as Google dp_accounting get_epsilon_gaussian)',
+  improved: 'Canonne, Kamath, Steinke 2020, Proposition 12 (as Google dp_accounting)',
+};
+
+/** The header's conversion: the one every listed budget uses, or 'per_institution' (each record names its own). */
+function conversionHeader(institutions: readonly ReportInstitutionRecord[]): { name: string; reference: string } {
+  const names = [...new Set(institutions.map((i) => i.conversion))].sort();
+  if (names.length === 1) return { name: names[0], reference: CONVERSION_REFERENCES[names[0]] ?? 'unknown conversion' };
+  return { name: 'per_institution', reference: names.map((n) => `${n}: ${CONVERSION_REFERENCES[n] ?? 'unknown conversion'}`).join('; ') };
 }
 
 function mechanismKind(mechanism: unknown): string {
@@ -183,6 +199,7 @@ export class ReportsService {
     report: ReportDocument['report'],
     verification: LedgerVerificationReport,
     asOf: Date | null,
+    institutions: readonly ReportInstitutionRecord[],
   ): Omit<ReportDocument, 'institutions'> {
     return {
       schema: REPORT_SCHEMA,
@@ -190,7 +207,7 @@ export class ReportsService {
       asOf: iso(asOf),
       coordinator: { ledgerKeyAlgorithm: 'Ed25519', ledgerKeyFingerprint: this.key.fingerprint, ledgerPublicKey: this.key.publicKeyBase64 },
       accountant: { name: 'rdp', implementation: '@concord/privacy', version: API_VERSION, dpEventSchemaVersion: DP_EVENT_SCHEMA_VERSION },
-      conversion: { name: 'improved', reference: 'Canonne, Kamath, Steinke 2020, Proposition 12 (as Google dp_accounting)' },
+      conversion: conversionHeader(institutions),
       ledgerVerification: {
         verified: verification.verified,
         institutions: verification.institutions,
@@ -216,6 +233,7 @@ export class ReportsService {
       epsilonCap: b.epsilonCap,
       epsilonRemaining: b.epsilonRemaining,
       basis: b.basis,
+      conversion: b.conversion,
       optimalOrder: b.optimalOrder,
       ledgerEntries: b.entries,
       period: { from: iso(first?.createdAt), to: iso(last?.createdAt) },
@@ -248,17 +266,16 @@ export class ReportsService {
    */
   async overviewDocument(): Promise<ReportDocument> {
     const { institutions, verification } = await this.overview();
-    return {
-      ...this.header('overview', verification, ReportsService.latest(institutions)),
-      institutions: institutions.map((f) => this.record(f)),
-    };
+    const records = institutions.map((f) => this.record(f));
+    return { ...this.header('overview', verification, ReportsService.latest(institutions), records), institutions: records };
   }
 
   async institutionDocument(institutionId: string): Promise<ReportDocument> {
     const [f, verification] = await Promise.all([this.institution(institutionId), this.verification.verify()]);
+    const record = this.record(f);
     return {
-      ...this.header('institution', verification, ReportsService.latest([f])),
-      institutions: [this.record(f)],
+      ...this.header('institution', verification, ReportsService.latest([f]), [record]),
+      institutions: [record],
       entries: f.entries.map((e) => ({
         seq: e.seq,
         kind: e.kind,

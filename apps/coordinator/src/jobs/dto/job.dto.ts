@@ -183,13 +183,16 @@ export class JobDto {
   @ApiProperty({ description: 'Queries put into batches so far (of queries + evaluationQueries).' }) batched!: number;
   @ApiProperty({ description: 'Queries whose outcome was released (answered or not).' }) released!: number;
   @ApiProperty({ description: 'Released queries that received a label.' }) answered!: number;
-  @ApiProperty({ description: 'ε of the whole job if every query were asked and answered (data-independent, at δ).' })
+  @ApiProperty({
+    description:
+      'ε of the whole job if every query were asked and answered (data-independent, at δ, with the exact Gaussian conversion budgets are charged with).',
+  })
   worstCaseEpsilon!: number;
   @ApiProperty({
     nullable: true,
     type: Number,
     description:
-      'Data-dependent ε (Scalable PATE) of the run, published once at job end after sanitisation with smooth sensitivity (its own cost included), converted from RDP with the same improved conversion as the ledger. Not what budgets are charged.',
+      'Data-dependent ε (Scalable PATE) of the run, published once at job end after sanitisation with smooth sensitivity (its own cost included), converted from RDP with the improved conversion (no exact conversion exists for it). Not what budgets are charged.',
   })
   epsilonDataDependentSanitized!: number | null;
   @ApiProperty({ nullable: true, type: String, description: 'Why no data-dependent figure was published, if none was.' })

@@ -7,12 +7,26 @@ export class BudgetDto {
   @ApiProperty() institutionName!: string;
   @ApiProperty({ description: 'ε cap (natural log).' }) epsilonCap!: number;
   @ApiProperty({ description: 'δ at which ε is computed.' }) delta!: number;
-  @ApiProperty({ description: 'ε spent: data-independent RDP total, improved conversion at δ, best order. A guarantee.' })
+  @ApiProperty({
+    description:
+      'ε spent at δ: the data-independent total under the budget’s conversion — exact (analytic Gaussian) for a composition of Gaussian mechanisms, or the improved RDP conversion at the best order for budgets opened with it. A guarantee.',
+  })
   epsilonSpent!: number;
   @ApiProperty() epsilonRemaining!: number;
-  @ApiProperty({ nullable: true, type: Number, description: 'RDP order at which ε spent is attained.' }) optimalOrder!: number | null;
+  @ApiProperty({
+    nullable: true,
+    type: Number,
+    description: 'RDP order at which ε spent is attained (improved conversion); null under the exact one.',
+  })
+  optimalOrder!: number | null;
   @ApiProperty({ example: 'rdp' }) accountant!: string;
-  @ApiProperty({ example: 'improved', description: 'Canonne–Kamath–Steinke 2020 Prop. 12 (as dp_accounting).' }) conversion!: string;
+  @ApiProperty({
+    enum: ['analytic_gaussian', 'improved'],
+    example: 'analytic_gaussian',
+    description:
+      'analytic_gaussian: the total is a composition of Gaussian mechanisms, exactly √(Σμ²)-GDP; ε from Balle & Wang 2018 Thm 8 (as dp_accounting get_epsilon_gaussian). improved: Canonne–Kamath–Steinke 2020 Prop. 12 (as dp_accounting’s RDP accountant), for budgets opened before.',
+  })
+  conversion!: string;
   @ApiProperty({ enum: ['data_independent'] }) basis!: string;
   @ApiProperty({ description: 'Number of RDP orders tracked.' }) orders!: number;
   @ApiProperty({ enum: ['active', 'frozen'] }) status!: string;

@@ -59,6 +59,8 @@ export class CalibrationDto {
   @ApiProperty({ required: false }) sigma2?: number;
   @ApiProperty({ description: 'ε the calibrated σ actually costs for the planned queries (≤ the target).' }) epsilon!: number;
   @ApiProperty() delta!: number;
-  @ApiProperty() optimalOrder!: number;
-  @ApiProperty({ example: 'rdp / improved conversion / dp_accounting default orders, data-independent' }) accounting!: string;
+  @ApiProperty({ type: Number, nullable: true, description: 'The RDP order of the conversion; null under the exact Gaussian conversion.' })
+  optimalOrder!: number | null;
+  @ApiProperty({ example: 'rdp, data-independent, a composition of Gaussian mechanisms / exact analytic-Gaussian conversion' })
+  accounting!: string;
 }
