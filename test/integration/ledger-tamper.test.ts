@@ -16,7 +16,7 @@ describe(`ledger:verify detects tampering (${kind})`, () => {
   beforeAll(async () => {
     assertBuilt();
     h = await createLedgerHarness(4);
-    for (const name of ['event', 'order', 'deleted', 'orders', 'cache', 'forged', 'moved', 'intact']) {
+    for (const name of ['event', 'order', 'deleted', 'orders', 'conversion', 'cache', 'forged', 'moved', 'intact']) {
       ids[name] = (await h.institutions.create({ name: `tamper-${name}`, epsilonCap: 50, delta: 1e-5 }, ADMIN)).id;
       for (let batch = 1; batch <= 3; batch++) {
         const outcome = await h.ledger.chargeAndRelease({
@@ -73,7 +73,7 @@ describe(`ledger:verify detects tampering (${kind})`, () => {
 
   it('passes an untouched ledger, in-process and through `ledger:verify`', async () => {
     const report = await verifyLedger(h.repository, h.keyPair.publicKey);
-    expect(report).toEqual({ institutions: 10, entries: 40, verified: true, problems: [] });
+    expect(report).toEqual({ institutions: 11, entries: 44, verified: true, problems: [] });
     const grouped = await h.dataSource.query<{ n: string; digests: string }[]>(
       `SELECT count(*) AS n, count(DISTINCT group_digest) AS digests FROM ledger_entries WHERE institution_id = ANY($1::uuid[]) AND kind = 'charge'`,
       [[ids.pairA, ids.pairB]],
@@ -106,6 +106,8 @@ describe(`ledger:verify detects tampering (${kind})`, () => {
       `UPDATE privacy_budgets SET orders = array_fill(2::float8, ARRAY[cardinality(orders)]) WHERE institution_id = $1`,
       [ids.orders],
     );
+    // The budget's conversion swapped for another one than it was opened with (its first entry says which).
+    await h.dataSource.query(`UPDATE privacy_budgets SET conversion = 'improved' WHERE institution_id = $1`, [ids.conversion]);
     // The cached total lowered.
     await h.dataSource.query(
       `UPDATE privacy_budgets SET epsilon_spent = 0, rdp = array_fill(0::float8, ARRAY[cardinality(rdp)]) WHERE institution_id = $1`,
@@ -131,6 +133,7 @@ describe(`ledger:verify detects tampering (${kind})`, () => {
     expect(problemsOf(report, 'order')).toEqual(expect.arrayContaining(['prev_hash_mismatch']));
     expect(problemsOf(report, 'deleted')).toEqual(expect.arrayContaining(['seq_gap', 'prev_hash_mismatch']));
     expect(problemsOf(report, 'orders')).toEqual(expect.arrayContaining(['orders_changed']));
+    expect(problemsOf(report, 'conversion')).toEqual(['conversion_changed']);
     expect(problemsOf(report, 'cache')).toEqual(expect.arrayContaining(['cached_rdp_mismatch', 'cached_epsilon_mismatch']));
     expect(problemsOf(report, 'forged')).toEqual(expect.arrayContaining(['bad_signature', 'hash_mismatch', 'head_mismatch']));
     expect(problemsOf(report, 'pairB')).toEqual(expect.arrayContaining(['seq_gap', 'prev_hash_mismatch']));
