@@ -8,6 +8,7 @@ import { BatchLeases1764470800000 } from './1764470800000-BatchLeases';
 import { StudentSettings1764471000000 } from './1764471000000-StudentSettings';
 import { EvaluationQueries1764472000000 } from './1764472000000-EvaluationQueries';
 import { LedgerGroupSignatures1764473000000 } from './1764473000000-LedgerGroupSignatures';
+import { QuerySelection1764474000000 } from './1764474000000-QuerySelection';
 
 /** Every migration, in order. Listed explicitly so that compiled and source runs see the same set. */
 export const MIGRATIONS = [
@@ -21,4 +22,5 @@ export const MIGRATIONS = [
   StudentSettings1764471000000,
   EvaluationQueries1764472000000,
   LedgerGroupSignatures1764473000000,
+  QuerySelection1764474000000,
 ];

@@ -426,6 +426,104 @@ describe('a whole Confident-GNMax job over HTTP, three institutions', () => {
     });
   });
 
+  it('asks its pool queries in rounds chosen by a student when querySelection is set', async () => {
+    const sites: string[] = [];
+    const roundAgents: TestAgent[] = [];
+    for (const name of ['Rounds North', 'Rounds South', 'Rounds East']) {
+      const inst = await call('POST', '/institutions', { name, epsilonCap: 900, delta: 1e-5 });
+      sites.push(inst.json.id);
+      const token = await call('POST', `/institutions/${inst.json.id}/enrollment-tokens`, {});
+      const agent = new TestAgent(running.baseUrl);
+      await agent.enroll(token.json.token, coordinatorKey, TEACHERS);
+      roundAgents.push(agent);
+    }
+    const task = await call('POST', '/tasks', {
+      name: 'toy-rounds',
+      inputSpec: { kind: 'tabular', features: [{ name: 'is_cat' }, { name: 'is_dog' }, { name: 'is_bird' }, { name: 'contested' }] },
+      classes: CLASSES,
+    });
+    const pool = Array.from({ length: 40 }, (_, i) => example(i));
+    expect((await call('POST', `/tasks/${task.json.id}/pool`, { split: 'public', examples: pool })).status).toBe(201);
+
+    const jobs = await count('jobs');
+    for (const [selection, field] of [
+      [{ kind: 'student_margin', rounds: 25 }, 'body.querySelection.rounds'],
+      [{ kind: 'student_margin', rounds: 1 }, 'body.querySelection.rounds'],
+      [{ kind: 'student_margin', rounds: 3, targetMargin: 1.5 }, 'body.querySelection.targetMargin'],
+      [{ kind: 'uncertainty', rounds: 3 }, 'body.querySelection.kind'],
+    ] as const) {
+      const refused = await createJob(sites, { taskId: task.json.id, queries: 24, querySelection: selection });
+      expect(refused.status).toBe(400);
+      expect(refused.json.errors.map((e: { field: string }) => e.field)).toEqual([field]);
+    }
+    expect(await count('jobs')).toBe(jobs);
+
+    const job = await createJob(sites, { taskId: task.json.id, queries: 24, querySelection: { kind: 'student_margin', rounds: 3 } });
+    expect(job.status).toBe(201);
+    expect(job.json).toMatchObject({
+      queries: 24,
+      querySelection: { kind: 'student_margin', rounds: 3, targetMargin: 0.5 },
+      poolQueriesChosen: 8,
+    });
+    await call('POST', `/jobs/${job.json.id}/start`);
+    // The first round is the first 8 pool examples, in a batch of its own (batch size 16).
+    const sent = new Map<number, number[]>();
+    for (let round = 0; round < 400; round++) {
+      const state = (await call('GET', `/jobs/${job.json.id}`)).json;
+      if (['completed', 'failed', 'cancelled'].includes(state.status)) break;
+      for (const agent of roundAgents) {
+        const batch = await agent.nextBatch();
+        if (!batch || batch.jobId !== job.json.id) continue;
+        if (sent.size === 0) expect(batch.queries.map((q) => q.index)).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+        for (const q of batch.queries) sent.set(q.index, q.features);
+        expect([202, 409]).toContain((await answerHonestly(agent, batch)).status);
+      }
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const done = (await call('GET', `/jobs/${job.json.id}`)).json;
+    expect(done).toMatchObject({ status: 'completed', released: 24, poolQueriesChosen: 24 });
+    // Rounds of 8, each waiting for its student: three batches, not two.
+    const entries = (await call('GET', `/budgets/${sites[0]}/entries?limit=100`)).json.entries as any[];
+    const charges = entries.filter((e) => e.kind === 'charge' && e.jobId === job.json.id);
+    expect(charges.map((c) => c.event.queries)).toEqual([8, 8, 8]);
+
+    const labels = (await call('GET', `/jobs/${job.json.id}/labels`)).json as any[];
+    expect(labels.map((l) => l.queryIndex)).toEqual(Array.from({ length: 24 }, (_, q) => q));
+    const examples = labels.map((l) => l.exampleIndex);
+    expect(examples.slice(0, 8)).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+    expect(new Set(examples).size).toBe(24);
+    expect(examples.every((e) => e >= 0 && e < 40)).toBe(true);
+    // Each query's features were those of the example chosen for it.
+    for (const l of labels) expect(sent.get(l.queryIndex)).toEqual(pool[l.exampleIndex]);
+
+    // The final student learned from the answered queries of all three rounds.
+    const student = await untilStudent(job.json.id);
+    expect(student).toMatchObject({ status: 'ready', metrics: { labelled: labels.filter((l) => l.answered).length } });
+
+    // A first round with nothing answered (every example contested): no student can be trained
+    // yet, so the next round is the next pool examples in order.
+    const contestedTask = await call('POST', '/tasks', {
+      name: 'toy-rounds-contested',
+      inputSpec: { kind: 'tabular', features: [{ name: 'is_cat' }, { name: 'is_dog' }, { name: 'is_bird' }, { name: 'contested' }] },
+      classes: CLASSES,
+    });
+    const contestedPool = [
+      ...Array.from({ length: 8 }, (_, i) => example(5 * i + 4)), // flagged: the teachers split 4/3/3
+      ...Array.from({ length: 16 }, (_, i) => example(5 * i)),
+    ];
+    expect((await call('POST', `/tasks/${contestedTask.json.id}/pool`, { split: 'public', examples: contestedPool })).status).toBe(201);
+    const second = await createJob(sites, {
+      taskId: contestedTask.json.id,
+      queries: 16,
+      querySelection: { kind: 'student_margin', rounds: 2 },
+    });
+    await call('POST', `/jobs/${second.json.id}/start`);
+    expect(await answerAll(roundAgents, second.json.id)).toMatchObject({ status: 'completed', released: 16 });
+    const secondLabels = (await call('GET', `/jobs/${second.json.id}/labels`)).json as any[];
+    expect(secondLabels.slice(0, 8).every((l) => !l.answered)).toBe(true);
+    expect(secondLabels.map((l) => l.exampleIndex)).toEqual(Array.from({ length: 16 }, (_, i) => i));
+  });
+
   it('stops an institution whose cap is reached mid-job; the job finishes with the others', async () => {
     const job = await createJob(institutions);
     expect(job.status).toBe(201);

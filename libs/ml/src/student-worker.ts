@@ -58,6 +58,7 @@ async function main(data: StudentWorkerData): Promise<StudentWorkerResult> {
   const { metrics } = trained;
   let model = trained.model;
   const holdoutPredictions = holdout ? argmaxRows(predictProbabilities(model, holdout.features), spec.classes) : new Int32Array(0);
+  const poolProbabilities = data.predictPool ? predictProbabilities(model, pool.features) : new Float32Array(0);
   if (featureMap !== undefined) {
     const full = withFeatureMap(model, featureMap);
     model.dispose();
@@ -80,13 +81,27 @@ async function main(data: StudentWorkerData): Promise<StudentWorkerResult> {
   );
   const parameters = model.countParams();
   model.dispose();
-  return { metrics, backend: backend.name, parameters, modelJson: modelJson!, modelJsonName: MODEL_JSON, weights, holdoutPredictions };
+  return {
+    metrics,
+    backend: backend.name,
+    parameters,
+    modelJson: modelJson!,
+    modelJsonName: MODEL_JSON,
+    weights,
+    holdoutPredictions,
+    poolProbabilities,
+  };
 }
 
 if (!isMainThread && parentPort) {
   const port = parentPort;
   main(workerData as StudentWorkerData).then(
-    (result) => port.postMessage({ ok: true, result }, [result.weights, result.holdoutPredictions.buffer as ArrayBuffer]),
+    (result) =>
+      port.postMessage({ ok: true, result }, [
+        result.weights,
+        result.holdoutPredictions.buffer as ArrayBuffer,
+        result.poolProbabilities.buffer as ArrayBuffer,
+      ]),
     (err: unknown) => port.postMessage({ ok: false, error: err instanceof Error ? err.message : String(err) }),
   );
 }

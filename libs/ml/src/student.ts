@@ -34,6 +34,8 @@ export interface StudentWorkerData {
   backend?: BackendName | 'auto';
   /** Features the student learns on: its inputs (default) or a PCA of the public pool, baked into the saved model. */
   features?: StudentFeatures;
+  /** Also return the student's class probabilities on every pool row (e.g. to choose further queries). */
+  predictPool?: boolean;
 }
 
 export interface StudentWorkerResult {
@@ -47,6 +49,8 @@ export interface StudentWorkerResult {
   weights: ArrayBuffer;
   /** The student's class for each holdout row, in order (empty without a holdout). */
   holdoutPredictions: Int32Array;
+  /** With `predictPool`: row-major class probabilities of every pool row (else empty). */
+  poolProbabilities: Float32Array;
 }
 
 export interface StudentTrainingOptions {
@@ -61,6 +65,8 @@ export interface StudentTrainingOptions {
   backend?: BackendName | 'auto';
   /** Features the student learns on: its inputs (default) or a PCA of the public pool, baked into the saved model. */
   features?: StudentFeatures;
+  /** Also return the student's class probabilities on every pool row. */
+  predictPool?: boolean;
 }
 
 function copyOut(d: Dataset): TransferableDataset {
@@ -91,6 +97,7 @@ export function trainStudentInWorker(options: StudentTrainingOptions): Promise<S
     ...(options.semiSupervised ? { semiSupervised: options.semiSupervised } : {}),
     ...(options.backend ? { backend: options.backend } : {}),
     ...(options.features ? { features: options.features } : {}),
+    ...(options.predictPool ? { predictPool: true } : {}),
   };
   return new Promise((resolve, reject) => {
     const worker = new Worker(workerBootstrap('student'), { eval: true, workerData: data });

@@ -20,6 +20,7 @@ import type { BatchEntity } from './entities/batch.entity';
 import { DataDependentService } from './data-dependent.service';
 import { type JobRow, JobsRepository, type SubmissionRow } from './jobs.repository';
 import { batchEvent } from './mechanism';
+import { poolExampleOf } from './query-selection';
 
 /** A batch that cannot gather enough teachers is retried this many times before the job fails. */
 export const MAX_BATCH_ATTEMPTS = 3;
@@ -84,7 +85,9 @@ export class BatchesService {
     const job = (await this.jobs.findJob(batch.jobId))!;
     const task = (await this.tasks.find(job.taskId))!;
     const participant = (await this.jobs.participants(job.id)).find((p) => p.institutionId === agent.institutionId);
-    const queries = await this.tasks.queryExamples(task.id, batch.queryIndices, job.queries - job.evaluationQueries);
+    const queries = await this.tasks.queryExamples(task.id, batch.queryIndices, job.queries - job.evaluationQueries, (q) =>
+      poolExampleOf(job, q),
+    );
     return {
       protocolVersion: PROTOCOL_VERSION,
       jobId: job.id,

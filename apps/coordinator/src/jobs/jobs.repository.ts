@@ -3,7 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
 import type { TransactionScope } from '../ledger/ledger.repository';
 import type { BatchEntity } from './entities/batch.entity';
-import type { JobStatus, Mechanism, StudentSettings } from './entities/job.entity';
+import type { JobStatus, Mechanism, QuerySelection, StudentSettings } from './entities/job.entity';
 
 export interface JobRow {
   id: string;
@@ -26,6 +26,10 @@ export interface JobRow {
   ddNote: string | null;
   /** null: the default student. */
   studentSettings: StudentSettings | null;
+  /** null: the first pool examples are asked. */
+  querySelection: QuerySelection | null;
+  /** With query selection: the pool example of each pool query chosen so far. */
+  poolOrder: number[] | null;
   createdBy: string;
   createdAt: Date;
   startedAt: Date | null;
@@ -52,7 +56,8 @@ export interface SubmissionRow {
 type Row = Record<string, unknown>;
 
 const JOB_COLUMNS = `id, task_id, mechanism, queries, evaluation_queries, batch_size, batch_deadline_ms, min_teachers, delta, status, failure, next_query,
-  released, answered, worst_case_epsilon, epsilon_dd_sanitized, dd_note, student_settings, created_by, created_at, started_at, finished_at`;
+  released, answered, worst_case_epsilon, epsilon_dd_sanitized, dd_note, student_settings, query_selection, pool_order, created_by, created_at,
+  started_at, finished_at`;
 
 function toJob(r: Row): JobRow {
   return {
@@ -74,6 +79,8 @@ function toJob(r: Row): JobRow {
     epsilonDdSanitized: r.epsilon_dd_sanitized as number | null,
     ddNote: r.dd_note as string | null,
     studentSettings: (r.student_settings as StudentSettings | null) ?? null,
+    querySelection: (r.query_selection as QuerySelection | null) ?? null,
+    poolOrder: (r.pool_order as number[] | null) ?? null,
     createdBy: r.created_by as string,
     createdAt: r.created_at as Date,
     startedAt: r.started_at as Date | null,
@@ -100,6 +107,14 @@ function toBatch(r: Row): BatchEntity {
 }
 
 type Queryable = Pick<TransactionScope, 'query'>;
+
+/**
+ * SQL expression on a job `j`: batches may be opened up to this query number. Every query, unless
+ * the job selects its pool queries in rounds and the later rounds are not chosen yet: then the pool
+ * queries chosen so far (evaluation queries come after the last round).
+ */
+const OPEN_UNTIL = `(CASE WHEN j.pool_order IS NULL OR cardinality(j.pool_order) >= j.queries - j.evaluation_queries
+  THEN j.queries ELSE cardinality(j.pool_order) END)`;
 
 /**
  * SQL condition on an open batch `b`: it is due for aggregation — its deadline passed, or no active
@@ -144,8 +159,8 @@ export class JobsRepository {
   ): Promise<string> {
     const [{ id }] = await scope.query<{ id: string }>(
       `INSERT INTO jobs (task_id, mechanism, queries, batch_size, batch_deadline_ms, min_teachers, delta, worst_case_epsilon, created_by, student_settings,
-                         evaluation_queries)
-       VALUES ($1, $2::jsonb, $3, $4, $5, $6, $7, $8, $9, $10::jsonb, $11) RETURNING id`,
+                         evaluation_queries, query_selection, pool_order)
+       VALUES ($1, $2::jsonb, $3, $4, $5, $6, $7, $8, $9, $10::jsonb, $11, $12::jsonb, $13::int[]) RETURNING id`,
       [
         job.taskId,
         JSON.stringify(job.mechanism),
@@ -158,6 +173,8 @@ export class JobsRepository {
         job.createdBy,
         job.studentSettings === null ? null : JSON.stringify(job.studentSettings),
         job.evaluationQueries,
+        job.querySelection === null ? null : JSON.stringify(job.querySelection),
+        job.poolOrder,
       ],
     );
     await scope.query(`INSERT INTO job_participants (job_id, institution_id) SELECT $1, unnest($2::uuid[])`, [id, [...participants]]);
@@ -210,12 +227,13 @@ export class JobsRepository {
 
   /** Opens the job's next batch (the caller holds the job row lock); null when every query is batched. */
   async openNextBatch(scope: Queryable, job: JobRow): Promise<BatchEntity | null> {
-    const [current] = await scope.query<{ next_query: number; seq: number }>(
-      `SELECT j.next_query, coalesce((SELECT max(seq) FROM batches WHERE job_id = j.id), 0)::int AS seq FROM jobs j WHERE j.id = $1`,
+    const [current] = await scope.query<{ next_query: number; seq: number; open_until: number }>(
+      `SELECT j.next_query, coalesce((SELECT max(seq) FROM batches WHERE job_id = j.id), 0)::int AS seq, ${OPEN_UNTIL} AS open_until
+         FROM jobs j WHERE j.id = $1`,
       [job.id],
     );
-    if (current.next_query >= job.queries) return null;
-    const end = Math.min(job.queries, current.next_query + job.batchSize);
+    if (current.next_query >= current.open_until) return null;
+    const end = Math.min(current.open_until, current.next_query + job.batchSize);
     const indices = Array.from({ length: end - current.next_query }, (_, i) => current.next_query + i);
     const [row] = await scope.query<Row>(
       `INSERT INTO batches (job_id, seq, query_indices, deadline_at) VALUES ($1, $2, $3::int[], now() + ($4::int * interval '1 millisecond'))
@@ -234,9 +252,9 @@ export class JobsRepository {
     if (jobIds.length === 0) return new Set();
     const rows = await scope.query<{ job_id: string }>(
       `WITH due AS (
-         SELECT j.id, j.next_query, least(j.queries, j.next_query + j.batch_size) AS end_query, j.batch_deadline_ms,
+         SELECT j.id, j.next_query, least(${OPEN_UNTIL}, j.next_query + j.batch_size) AS end_query, j.batch_deadline_ms,
                 coalesce((SELECT max(b.seq) FROM batches b WHERE b.job_id = j.id), 0)::int AS seq
-           FROM jobs j WHERE j.id = ANY($1::uuid[]) AND j.next_query < j.queries),
+           FROM jobs j WHERE j.id = ANY($1::uuid[]) AND j.next_query < ${OPEN_UNTIL}),
        opened AS (
          INSERT INTO batches (job_id, seq, query_indices, deadline_at)
          SELECT id, seq + 1, ARRAY(SELECT generate_series(next_query, end_query - 1))::int[],
@@ -413,6 +431,42 @@ export class JobsRepository {
 
   async failOpenBatches(scope: Queryable, jobId: string): Promise<void> {
     await scope.query(`UPDATE batches SET status = 'failed' WHERE job_id = $1 AND status = 'open'`, [jobId]);
+  }
+
+  /** Fails a running or paused job and its open batches (nothing more is released). */
+  async failJobWithBatches(jobId: string, reason: string): Promise<void> {
+    await this.transaction(async (scope) => {
+      if (await this.setJobStatus(scope, jobId, ['running', 'paused'], 'failed', reason)) await this.failOpenBatches(scope, jobId);
+    });
+  }
+
+  /**
+   * A running job with query selection whose chosen pool queries are all released and whose next
+   * round is not chosen yet (the oldest first); null if none.
+   */
+  async jobAwaitingSelection(): Promise<string | null> {
+    const rows = await this.db.query<{ id: string }>(
+      `SELECT id FROM jobs
+        WHERE status = 'running' AND pool_order IS NOT NULL AND cardinality(pool_order) < queries - evaluation_queries
+          AND next_query = cardinality(pool_order) AND released = next_query
+        ORDER BY started_at, id LIMIT 1`,
+    );
+    return rows[0]?.id ?? null;
+  }
+
+  /**
+   * Appends the next round's pool examples to a job's pool order — only if it still holds
+   * `chosenBefore` (another replica may have chosen first) — and, if the job is running, opens the
+   * round's first batch. True if this call appended.
+   */
+  async extendPoolOrder(jobId: string, chosenBefore: number, examples: readonly number[]): Promise<boolean> {
+    return this.transaction(async (scope) => {
+      const job = await this.findJob(jobId, scope, true);
+      if (!job || job.poolOrder === null || job.poolOrder.length !== chosenBefore) return false;
+      await scope.query(`UPDATE jobs SET pool_order = pool_order || $2::int[] WHERE id = $1`, [jobId, [...examples]]);
+      if (job.status === 'running') await this.openNextBatch(scope, { ...job, poolOrder: [...job.poolOrder, ...examples] });
+      return true;
+    });
   }
 
   /** Released batches in order, with the institutions charged for each (the ledger says who paid). */

@@ -8,6 +8,7 @@ import type { CreateJobDto, JobDto, ReleasedLabelDto, StudentSettingsDto } from 
 import type { JobStatus, Mechanism, StudentSettings } from './entities/job.entity';
 import { type JobRow, JobsRepository } from './jobs.repository';
 import { parseMechanism, worstCaseEvent } from './mechanism';
+import { poolExampleOf, resolveQuerySelection } from './query-selection';
 
 /** Jobs as admins drive them: create (with the budget pre-check), start, pause, cancel, read. */
 @Injectable()
@@ -36,6 +37,7 @@ export class JobsService {
     }
     if (problems.length) throw new InvalidInputException(problems);
     const studentSettings = resolveStudentSettings(input.student, task.inputSpec, mechanism);
+    const selection = resolveQuerySelection(input.querySelection, input.queries);
     // Evaluation queries are asked and charged like any other: the worst case covers them all.
     const event = worstCaseEvent(mechanism, total);
     await this.checkBudgets(input.participants, event);
@@ -57,6 +59,8 @@ export class JobsService {
           worstCaseEpsilon,
           createdBy: `${actor.kind}:${actor.id}`,
           studentSettings,
+          querySelection: selection?.setting ?? null,
+          poolOrder: selection?.firstRound ?? null,
         },
         input.participants,
       ),
@@ -146,7 +150,7 @@ export class JobsService {
     return (await this.repository.releasedLabels(id)).map((l) => ({
       ...l,
       ...(l.queryIndex < poolQueries
-        ? { split: 'public' as const, exampleIndex: l.queryIndex }
+        ? { split: 'public' as const, exampleIndex: poolExampleOf(job, l.queryIndex) }
         : { split: 'holdout' as const, exampleIndex: l.queryIndex - poolQueries }),
     }));
   }
@@ -173,6 +177,8 @@ export class JobsService {
       epsilonDataDependentSanitized: job.epsilonDdSanitized,
       dataDependentNote: job.ddNote,
       student: studentSettingsOf(job.studentSettings, job.mechanism),
+      querySelection: job.querySelection,
+      poolQueriesChosen: job.poolOrder?.length ?? job.queries - job.evaluationQueries,
       participants: participants.map((p) => ({
         ...p,
         charges: byInstitution.get(p.institutionId)?.charges ?? 0,

@@ -2,8 +2,9 @@ import { HttpStatus, Injectable, Logger } from '@nestjs/common';
 import { trainStudentInWorker, type Dataset, type ReleasedLabels } from '@concord/ml';
 import { argmax } from '../aggregation/mechanisms';
 import { ProblemException } from '../common/problem';
-import { JobsRepository } from '../jobs/jobs.repository';
+import { type JobRow, JobsRepository } from '../jobs/jobs.repository';
 import { imageShapeOf, studentSettingsOf } from '../jobs/jobs.service';
+import { chooseByMargin, poolExampleOf, roundSize } from '../jobs/query-selection';
 import type { Mechanism, StudentSettings } from '../jobs/entities/job.entity';
 import type { InputSpec } from '../tasks/entities/task.entity';
 import { featureCount } from '../tasks/tasks.service';
@@ -68,11 +69,26 @@ export class StudentsService {
     private readonly tasks: TasksRepository,
   ) {}
 
-  /** Trains at most one claimed student; true if one was trained (or failed). */
+  /**
+   * Does at most one piece of worker work: first the query selection of a job waiting for its next
+   * round (a running job waits on it), else one claimed student. True if something was done (or
+   * failed).
+   */
   async trainNext(): Promise<boolean> {
     if (this.training) return false;
     this.training = true;
     try {
+      const selecting = await this.jobs.jobAwaitingSelection();
+      if (selecting) {
+        try {
+          await this.selectNextRound(selecting);
+        } catch (err) {
+          const message = err instanceof Error ? err.message : String(err);
+          this.logger.error({ jobId: selecting, err: message }, 'query selection failed');
+          await this.jobs.failJobWithBatches(selecting, `query selection failed: ${message}`);
+        }
+        return true;
+      }
       const jobId = await this.repository.claimNext();
       if (!jobId) return false;
       try {
@@ -88,8 +104,11 @@ export class StudentsService {
     }
   }
 
-  private async train(jobId: string): Promise<void> {
-    const job = (await this.jobs.findJob(jobId))!;
+  /**
+   * Trains a student, in a worker, on what `job` released for its pool queries so far (evaluation
+   * queries are never learned from).
+   */
+  private async fit(job: JobRow, options: { predictPool: boolean }) {
     const task = (await this.tasks.find(job.taskId))!;
     const settings = studentSettingsOf(job.studentSettings, job.mechanism);
     const width = featureCount(task.inputSpec);
@@ -104,11 +123,17 @@ export class StudentsService {
       });
       return { features, labels, shape: [width], count: rows.length, classes: task.classes.length };
     };
-    const position = new Map(pool.map((p, i) => [p.idx, i]));
+    const rowOf = new Map(pool.map((p, i) => [p.idx, i]));
     const poolQueries = job.queries - job.evaluationQueries;
-    const all = await this.jobs.releasedLabels(jobId);
-    // Evaluation queries (holdout examples) are measured below, never learned from.
-    const released = all.filter((l) => l.queryIndex < poolQueries && position.has(l.queryIndex));
+    const all = await this.jobs.releasedLabels(job.id);
+    // A pool query's row in the pool the student is given (query selection reorders the pool).
+    const position = new Map<number, number>();
+    for (const l of all) {
+      if (l.queryIndex >= poolQueries) continue;
+      const row = rowOf.get(poolExampleOf(job, l.queryIndex));
+      if (row !== undefined) position.set(l.queryIndex, row);
+    }
+    const released = all.filter((l) => position.has(l.queryIndex));
     const result = await trainStudentInWorker({
       pool: toDataset(pool),
       ...(holdout.length > 0 ? { holdout: toDataset(holdout) } : {}),
@@ -123,7 +148,50 @@ export class StudentsService {
       ...(settings.features === 'edges'
         ? { features: { kind: 'edges', components: settings.pcaComponents ?? 100, imageShape: imageShapeOf(task.inputSpec)! } }
         : {}),
+      ...(options.predictPool ? { predictPool: true } : {}),
     });
+    return { result, all, holdout, pool, poolQueries, classes: task.classes.length };
+  }
+
+  /**
+   * The next round of a job with query selection: a student on everything released so far, then
+   * the unasked pool examples whose margin under it is closest to the target. Appended only if no
+   * other replica appended first; then the round's first batch opens.
+   */
+  private async selectNextRound(jobId: string): Promise<void> {
+    const job = (await this.jobs.findJob(jobId))!;
+    const selection = job.querySelection!;
+    const chosen = job.poolOrder!;
+    const poolQueries = job.queries - job.evaluationQueries;
+    const count = Math.min(roundSize(selection, poolQueries), poolQueries - chosen.length);
+    const asked = new Set(chosen);
+    const labelled = (await this.jobs.releasedLabels(jobId)).some((l) => l.soft !== null || (l.answered && l.label !== null));
+    let examples: number[];
+    if (!labelled) {
+      // Nothing answered yet (Confident-GNMax may answer none of a small round): no student can be
+      // trained, so the round takes the next unasked pool examples in order.
+      const { pool } = await this.repository.poolAndHoldout(job.taskId);
+      examples = pool
+        .map((p) => p.idx)
+        .filter((idx) => !asked.has(idx))
+        .slice(0, count);
+    } else {
+      const { result, pool, classes } = await this.fit(job, { predictPool: true });
+      const candidates = pool.flatMap((p, row) => (asked.has(p.idx) ? [] : [row]));
+      examples = chooseByMargin(result.poolProbabilities, classes, candidates, count, selection.targetMargin).map((row) => pool[row].idx);
+    }
+    if (examples.length < count) throw new Error(`the pool has only ${examples.length} unasked examples for a round of ${count}`);
+    const extended = await this.jobs.extendPoolOrder(jobId, chosen.length, examples);
+    if (extended)
+      this.logger.log(
+        { jobId, round: Math.ceil(chosen.length / roundSize(selection, poolQueries)) + 1, queries: count },
+        'next round of queries chosen',
+      );
+  }
+
+  private async train(jobId: string): Promise<void> {
+    const job = (await this.jobs.findJob(jobId))!;
+    const { result, all, holdout, poolQueries } = await this.fit(job, { predictPool: false });
     const participants = await this.jobs.participants(jobId);
     const evaluation = evaluateReleasedLabels(
       all.filter((l) => l.queryIndex >= poolQueries),

@@ -64,21 +64,30 @@ export class TasksRepository {
     });
   }
 
-  /** Public examples by index (features as stored, float32). */
   /**
-   * The examples of a job's query numbers: query q < poolQueries is public example q, a later one
-   * (an evaluation query) holdout example q − poolQueries. Returned in the order given, each with
-   * its query number as `index`; labels are never included.
+   * The examples of a job's query numbers: query q < poolQueries is public example poolExample(q)
+   * (q itself unless the job selects its queries), a later one (an evaluation query) holdout example
+   * q − poolQueries. Returned in the order given, each with its query number as `index`; labels are
+   * never included.
    */
-  async queryExamples(taskId: string, queries: readonly number[], poolQueries: number): Promise<{ index: number; features: number[] }[]> {
-    const rows = await this.dataSource.query<{ split: PoolSplit; idx: number; features: number[] }[]>(
-      `SELECT q.split, q.idx, p.features
+  async queryExamples(
+    taskId: string,
+    queries: readonly number[],
+    poolQueries: number,
+    poolExample: (q: number) => number = (q) => q,
+  ): Promise<{ index: number; features: number[] }[]> {
+    const rows = await this.dataSource.query<{ ord: string; features: number[] }[]>(
+      `SELECT q.ord, p.features
          FROM unnest($2::text[], $3::int[]) WITH ORDINALITY AS q(split, idx, ord)
          JOIN pool_examples p ON p.task_id = $1 AND p.split = q.split AND p.idx = q.idx
         ORDER BY q.ord`,
-      [taskId, queries.map((q) => (q < poolQueries ? 'public' : 'holdout')), queries.map((q) => (q < poolQueries ? q : q - poolQueries))],
+      [
+        taskId,
+        queries.map((q) => (q < poolQueries ? 'public' : 'holdout')),
+        queries.map((q) => (q < poolQueries ? poolExample(q) : q - poolQueries)),
+      ],
     );
-    return rows.map((r) => ({ index: r.split === 'public' ? r.idx : r.idx + poolQueries, features: r.features }));
+    return rows.map((r) => ({ index: queries[Number(r.ord) - 1], features: r.features }));
   }
 
   async holdout(taskId: string): Promise<{ features: number[]; label: number }[]> {

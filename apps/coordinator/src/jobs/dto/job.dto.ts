@@ -16,6 +16,29 @@ import {
   ValidateNested,
 } from 'class-validator';
 
+export class QuerySelectionDto {
+  @ApiProperty({ enum: ['student_margin'], example: 'student_margin' })
+  @IsIn(['student_margin'])
+  kind!: 'student_margin';
+
+  @ApiProperty({
+    example: 5,
+    description:
+      'Rounds the pool queries are asked in (equal parts). The first round asks the first pool examples; before each later round the coordinator trains a student on everything released so far and asks the unasked pool examples whose top-two probability margin is closest to targetMargin. No privacy cost (post-processing of released labels); each round waits for that student.',
+  })
+  @IsInt()
+  @Min(2)
+  @Max(20)
+  rounds!: number;
+
+  @ApiProperty({ required: false, example: 0.5, description: 'Margin sought, in (0, 1); default 0.5.' })
+  @IsOptional()
+  @IsNumber({ allowNaN: false, allowInfinity: false })
+  @Min(0.01)
+  @Max(0.99)
+  targetMargin?: number;
+}
+
 export class StudentSettingsDto {
   @ApiProperty({
     required: false,
@@ -104,7 +127,10 @@ export class CreateJobDto {
   @IsUUID('all', { each: true })
   participants!: string[];
 
-  @ApiProperty({ example: 640, description: 'Queries to ask: the first `queries` examples of the public pool.' })
+  @ApiProperty({
+    example: 640,
+    description: 'Pool queries to ask: the first `queries` examples of the public pool, or as many chosen by `querySelection`.',
+  })
   @IsInt()
   @Min(1)
   @Max(1_000_000)
@@ -156,6 +182,17 @@ export class CreateJobDto {
   @ValidateNested()
   @Type(() => StudentSettingsDto)
   student?: StudentSettingsDto;
+
+  @ApiProperty({
+    required: false,
+    type: QuerySelectionDto,
+    example: { kind: 'student_margin', rounds: 5, targetMargin: 0.5 },
+    description: 'Ask the pool queries in rounds chosen by a student; absent: the first `queries` pool examples.',
+  })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => QuerySelectionDto)
+  querySelection?: QuerySelectionDto;
 }
 
 export class JobParticipantDto {
@@ -199,6 +236,14 @@ export class JobDto {
   dataDependentNote!: string | null;
   @ApiProperty({ type: () => StudentSettingsViewDto, description: 'How the student is (or will be) trained, every field resolved.' })
   student!: StudentSettingsViewDto;
+  @ApiProperty({
+    type: QuerySelectionDto,
+    nullable: true,
+    description: 'How pool queries are chosen (null: the first `queries` pool examples).',
+  })
+  querySelection!: { kind: 'student_margin'; rounds: number; targetMargin: number } | null;
+  @ApiProperty({ description: 'Pool queries whose example is chosen so far (all of them without query selection).' })
+  poolQueriesChosen!: number;
   @ApiProperty({ type: [JobParticipantDto] }) participants!: JobParticipantDto[];
   @ApiProperty() createdAt!: Date;
   @ApiProperty({ nullable: true, type: Date }) startedAt!: Date | null;
@@ -212,7 +257,8 @@ export class ReleasedLabelDto {
     description: 'Which split the example comes from: the pool, or the holdout (an evaluation query).',
   })
   split!: 'public' | 'holdout';
-  @ApiProperty({ description: 'The example’s index in its split.' }) exampleIndex!: number;
+  @ApiProperty({ description: 'The example’s index in its split (for pool queries of a job with query selection, the example chosen).' })
+  exampleIndex!: number;
   @ApiProperty() answered!: boolean;
   @ApiProperty({ nullable: true, type: Number }) label!: number | null;
   @ApiProperty({ nullable: true, type: [Number] }) soft!: number[] | null;

@@ -17,6 +17,18 @@ export type Mechanism =
  * `gaussian_soft_labels` jobs, the distillation temperature T of the targets softmax(noisy sums / T)
  * (null for hard-label jobs; settings stored before it existed read as null and get the default).
  */
+/**
+ * How a job picks its pool queries, in `rounds` rounds: the first round asks the first pool
+ * examples; each later round asks the unasked examples whose top-two probability margin, under a
+ * student trained on everything released so far, is closest to `targetMargin` (neither the ones
+ * the student is sure of nor the hopeless ones). Post-processing of released labels: no privacy cost.
+ */
+export interface QuerySelection {
+  kind: 'student_margin';
+  rounds: number;
+  targetMargin: number;
+}
+
 export interface StudentSettings {
   features: 'input' | 'pca' | 'edges';
   pcaComponents: number | null;
@@ -65,6 +77,10 @@ export class JobEntity {
   /** Why no data-dependent figure was published, when none was. */
   @Column({ name: 'dd_note', type: 'text', nullable: true }) ddNote!: string | null;
   @Column({ name: 'student_settings', type: 'jsonb', nullable: true }) studentSettings!: unknown;
+  /** null: the first pool examples are asked (see QuerySelection migration). */
+  @Column({ name: 'query_selection', type: 'jsonb', nullable: true }) querySelection!: QuerySelection | null;
+  /** The pool example of each pool query chosen so far; null without query selection. */
+  @Column({ name: 'pool_order', type: 'integer', array: true, nullable: true }) poolOrder!: number[] | null;
   @Column({ name: 'created_by', type: 'text' }) createdBy!: string;
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' }) createdAt!: Date;
   @Column({ name: 'started_at', type: 'timestamptz', nullable: true }) startedAt!: Date | null;
