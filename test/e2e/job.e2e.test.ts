@@ -101,6 +101,31 @@ describe('a whole Confident-GNMax job over HTTP, three institutions', () => {
     });
   }
 
+  /** Institutions of their own (declaring their teachers) with enrolled agents, so the budgets of other tests are untouched. */
+  async function enrolledSites(names: readonly string[]): Promise<{ sites: string[]; siteAgents: TestAgent[] }> {
+    const sites: string[] = [];
+    const siteAgents: TestAgent[] = [];
+    for (const name of names) {
+      const inst = await call('POST', '/institutions', { name, epsilonCap: 900, delta: 1e-5 });
+      sites.push(inst.json.id);
+      const token = await call('POST', `/institutions/${inst.json.id}/enrollment-tokens`, {});
+      const agent = new TestAgent(running.baseUrl);
+      await agent.enroll(token.json.token, coordinatorKey, TEACHERS);
+      siteAgents.push(agent);
+    }
+    return { sites, siteAgents };
+  }
+
+  /** A toy task of its own; returns its id. */
+  async function toyTask(name: string): Promise<string> {
+    const task = await call('POST', '/tasks', {
+      name,
+      inputSpec: { kind: 'tabular', features: [{ name: 'is_cat' }, { name: 'is_dog' }, { name: 'is_bird' }, { name: 'contested' }] },
+      classes: CLASSES,
+    });
+    return task.json.id;
+  }
+
   beforeAll(async () => {
     db = await createTestDatabase();
     running = await startTestApp(db.url);
@@ -341,36 +366,23 @@ describe('a whole Confident-GNMax job over HTTP, three institutions', () => {
 
   it('asks evaluation queries on the holdout: charged like the others, never learned from, and the released labels measured', async () => {
     // Separate institutions (declaring their teachers), agents and task, so the budgets above are untouched.
-    const sites: string[] = [];
-    const evalAgents: TestAgent[] = [];
-    for (const name of ['Eval North', 'Eval South', 'Eval East']) {
-      const inst = await call('POST', '/institutions', { name, epsilonCap: 900, delta: 1e-5 });
-      sites.push(inst.json.id);
-      const token = await call('POST', `/institutions/${inst.json.id}/enrollment-tokens`, {});
-      const agent = new TestAgent(running.baseUrl);
-      await agent.enroll(token.json.token, coordinatorKey, TEACHERS);
-      evalAgents.push(agent);
-    }
-    const task = await call('POST', '/tasks', {
-      name: 'toy-eval',
-      inputSpec: { kind: 'tabular', features: [{ name: 'is_cat' }, { name: 'is_dog' }, { name: 'is_bird' }, { name: 'contested' }] },
-      classes: CLASSES,
-    });
+    const { sites, siteAgents: evalAgents } = await enrolledSites(['Eval North', 'Eval South', 'Eval East']);
+    const evalTask = await toyTask('toy-eval');
     const pool = Array.from({ length: 20 }, (_, i) => example(i));
-    expect((await call('POST', `/tasks/${task.json.id}/pool`, { split: 'public', examples: pool })).status).toBe(201);
+    expect((await call('POST', `/tasks/${evalTask}/pool`, { split: 'public', examples: pool })).status).toBe(201);
     // 12 holdout examples; every 4th carries a label other than the one its features say, so the
     // released labels (which follow the teachers, which follow the features) are right on 9 of 12.
     const holdout = Array.from({ length: 12 }, (_, h) => example(h * 5));
     const truth = holdout.map((e, h) => (h % 4 === 3 ? (e.indexOf(1) + 1) % 3 : e.indexOf(1)));
-    expect((await call('POST', `/tasks/${task.json.id}/pool`, { split: 'holdout', examples: holdout, labels: truth })).status).toBe(201);
+    expect((await call('POST', `/tasks/${evalTask}/pool`, { split: 'holdout', examples: holdout, labels: truth })).status).toBe(201);
 
     const jobs = await count('jobs');
-    const tooMany = await createJob(sites, { taskId: task.json.id, queries: 20, evaluationQueries: 13 });
+    const tooMany = await createJob(sites, { taskId: evalTask, queries: 20, evaluationQueries: 13 });
     expect(tooMany.status).toBe(400);
     expect(tooMany.json.errors.map((e: { field: string }) => e.field)).toEqual(['body.evaluationQueries']);
     expect(await count('jobs')).toBe(jobs);
 
-    const job = await createJob(sites, { taskId: task.json.id, queries: 20, evaluationQueries: 12 });
+    const job = await createJob(sites, { taskId: evalTask, queries: 20, evaluationQueries: 12 });
     expect(job.status).toBe(201);
     expect(job.json).toMatchObject({ queries: 20, evaluationQueries: 12 });
     await call('POST', `/jobs/${job.json.id}/start`);
@@ -427,23 +439,10 @@ describe('a whole Confident-GNMax job over HTTP, three institutions', () => {
   });
 
   it('asks its pool queries in rounds chosen by a student when querySelection is set', async () => {
-    const sites: string[] = [];
-    const roundAgents: TestAgent[] = [];
-    for (const name of ['Rounds North', 'Rounds South', 'Rounds East']) {
-      const inst = await call('POST', '/institutions', { name, epsilonCap: 900, delta: 1e-5 });
-      sites.push(inst.json.id);
-      const token = await call('POST', `/institutions/${inst.json.id}/enrollment-tokens`, {});
-      const agent = new TestAgent(running.baseUrl);
-      await agent.enroll(token.json.token, coordinatorKey, TEACHERS);
-      roundAgents.push(agent);
-    }
-    const task = await call('POST', '/tasks', {
-      name: 'toy-rounds',
-      inputSpec: { kind: 'tabular', features: [{ name: 'is_cat' }, { name: 'is_dog' }, { name: 'is_bird' }, { name: 'contested' }] },
-      classes: CLASSES,
-    });
+    const { sites, siteAgents: roundAgents } = await enrolledSites(['Rounds North', 'Rounds South', 'Rounds East']);
+    const roundsTask = await toyTask('toy-rounds');
     const pool = Array.from({ length: 40 }, (_, i) => example(i));
-    expect((await call('POST', `/tasks/${task.json.id}/pool`, { split: 'public', examples: pool })).status).toBe(201);
+    expect((await call('POST', `/tasks/${roundsTask}/pool`, { split: 'public', examples: pool })).status).toBe(201);
 
     const jobs = await count('jobs');
     for (const [selection, field] of [
@@ -452,13 +451,13 @@ describe('a whole Confident-GNMax job over HTTP, three institutions', () => {
       [{ kind: 'student_margin', rounds: 3, targetMargin: 1.5 }, 'body.querySelection.targetMargin'],
       [{ kind: 'uncertainty', rounds: 3 }, 'body.querySelection.kind'],
     ] as const) {
-      const refused = await createJob(sites, { taskId: task.json.id, queries: 24, querySelection: selection });
+      const refused = await createJob(sites, { taskId: roundsTask, queries: 24, querySelection: selection });
       expect(refused.status).toBe(400);
       expect(refused.json.errors.map((e: { field: string }) => e.field)).toEqual([field]);
     }
     expect(await count('jobs')).toBe(jobs);
 
-    const job = await createJob(sites, { taskId: task.json.id, queries: 24, querySelection: { kind: 'student_margin', rounds: 3 } });
+    const job = await createJob(sites, { taskId: roundsTask, queries: 24, querySelection: { kind: 'student_margin', rounds: 3 } });
     expect(job.status).toBe(201);
     expect(job.json).toMatchObject({
       queries: 24,
@@ -502,18 +501,14 @@ describe('a whole Confident-GNMax job over HTTP, three institutions', () => {
 
     // A first round with nothing answered (every example contested): no student can be trained
     // yet, so the next round is the next pool examples in order.
-    const contestedTask = await call('POST', '/tasks', {
-      name: 'toy-rounds-contested',
-      inputSpec: { kind: 'tabular', features: [{ name: 'is_cat' }, { name: 'is_dog' }, { name: 'is_bird' }, { name: 'contested' }] },
-      classes: CLASSES,
-    });
+    const contestedTask = await toyTask('toy-rounds-contested');
     const contestedPool = [
       ...Array.from({ length: 8 }, (_, i) => example(5 * i + 4)), // flagged: the teachers split 4/3/3
       ...Array.from({ length: 16 }, (_, i) => example(5 * i)),
     ];
-    expect((await call('POST', `/tasks/${contestedTask.json.id}/pool`, { split: 'public', examples: contestedPool })).status).toBe(201);
+    expect((await call('POST', `/tasks/${contestedTask}/pool`, { split: 'public', examples: contestedPool })).status).toBe(201);
     const second = await createJob(sites, {
-      taskId: contestedTask.json.id,
+      taskId: contestedTask,
       queries: 16,
       querySelection: { kind: 'student_margin', rounds: 2 },
     });

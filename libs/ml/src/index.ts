@@ -84,4 +84,10 @@ export {
   type TeacherTrainingSettings,
   trainTeachersInParallel,
 } from './parallel';
-export { trainStudentInWorker, type StudentFeatures, type StudentTrainingOptions, type StudentWorkerResult } from './student';
+export {
+  type FittedFeatures,
+  trainStudentInWorker,
+  type StudentFeatures,
+  type StudentTrainingOptions,
+  type StudentWorkerResult,
+} from './student';

@@ -10,7 +10,7 @@ import { distillStudent } from './distill';
 import { applyFeatureMap, DEFAULT_EDGE_ENERGY, type FeatureMap, fitFeatureMap, withFeatureMap } from './features/feature-map';
 import { MODEL_JSON, WEIGHTS_BIN } from './io';
 import { argmaxRows, predictProbabilities } from './train';
-import type { StudentWorkerData, StudentWorkerResult } from './student';
+import type { FittedFeatures, StudentWorkerData, StudentWorkerResult } from './student';
 
 function toDataset(d: StudentWorkerData['pool']): Dataset {
   return { features: new Float32Array(d.features), labels: new Int32Array(d.labels), shape: d.shape, count: d.count, classes: d.classes };
@@ -31,19 +31,35 @@ async function main(data: StudentWorkerData): Promise<StudentWorkerResult> {
   let holdout = data.holdout ? toDataset(data.holdout) : undefined;
   let spec = data.spec;
   let featureMap: FeatureMap | undefined;
+  let fittedFeatures: FittedFeatures | undefined;
   if (data.features !== undefined && data.features.kind !== 'input') {
     // A feature map fitted on the public pool (no privacy cost): the student trains on its output,
     // and the saved model carries it as fixed first layers, so it takes raw inputs.
     if (spec.kind !== 'mlp') throw new Error('feature maps need an MLP student');
-    featureMap = fitFeatureMap(pool.features, spec.inputSize, {
-      edges: data.features.kind === 'edges' ? { ...DEFAULT_EDGE_ENERGY, imageShape: data.features.imageShape } : null,
-      components: data.features.components,
-    });
+    const fitted = data.fitted;
+    if (fitted !== undefined) {
+      // Fitted before on this very pool (public inputs only): the rows through it come with it.
+      if (fitted.pool.length !== pool.count * fitted.map.projection.outputSize || fitted.map.inputSize !== spec.inputSize) {
+        throw new Error('the fitted feature map does not match this pool');
+      }
+      if ((holdout === undefined) !== (fitted.holdout === undefined)) throw new Error('the fitted feature map does not match this holdout');
+      featureMap = fitted.map;
+    } else {
+      featureMap = fitFeatureMap(pool.features, spec.inputSize, {
+        edges: data.features.kind === 'edges' ? { ...DEFAULT_EDGE_ENERGY, imageShape: data.features.imageShape } : null,
+        components: data.features.components,
+      });
+    }
     const map = featureMap;
-    const project = (d: Dataset): Dataset => ({ ...d, features: applyFeatureMap(map, d.features), shape: [map.projection.outputSize] });
-    pool = project(pool);
-    holdout = holdout ? project(holdout) : undefined;
+    const project = (d: Dataset, through?: Float32Array): Dataset => ({
+      ...d,
+      features: through ?? applyFeatureMap(map, d.features),
+      shape: [map.projection.outputSize],
+    });
+    pool = project(pool, fitted?.pool);
+    holdout = holdout ? project(holdout, fitted?.holdout) : undefined;
     spec = { ...spec, inputSize: map.projection.outputSize };
+    if (fitted === undefined) fittedFeatures = { map, pool: pool.features, ...(holdout ? { holdout: holdout.features } : {}) };
   }
   const trained = await distillStudent({
     pool,
@@ -90,6 +106,7 @@ async function main(data: StudentWorkerData): Promise<StudentWorkerResult> {
     weights,
     holdoutPredictions,
     poolProbabilities,
+    ...(fittedFeatures ? { fittedFeatures } : {}),
   };
 }
 

@@ -36,4 +36,32 @@ describe('trainStudentInWorker', () => {
     expect(result.modelJson.weightsManifest[0].paths).toEqual(['weights.bin']);
     expect(result.weights.byteLength).toBe(result.parameters * 4);
   });
+
+  it('returns the feature map it fitted; given it back, trains the same student without refitting, and predicts the pool on request', async () => {
+    const pool = toy(200, 1);
+    const holdout = toy(100, 7);
+    const answered = Array.from({ length: 200 }, (_, i) => i).filter((i) => i % 2 === 0);
+    const options = {
+      pool: { ...pool, shape: [2], count: 200, classes: 2 },
+      holdout: { ...holdout, shape: [2], count: 100, classes: 2 },
+      released: { kind: 'hard', indices: Int32Array.from(answered), labels: Int32Array.from(answered.map((i) => pool.labels[i])) },
+      spec: { kind: 'mlp', inputSize: 2, hidden: [16], classes: 2 },
+      epochs: 20,
+      batchSize: 32,
+      backend: 'cpu',
+      features: { kind: 'pca', components: 2 },
+    } as const;
+    const first = await trainStudentInWorker(options);
+    expect(first.fittedFeatures?.pool).toHaveLength(200 * 2);
+    expect(first.fittedFeatures?.holdout).toHaveLength(100 * 2);
+    expect(first.poolProbabilities).toHaveLength(0);
+    const again = await trainStudentInWorker({ ...options, fitted: first.fittedFeatures!, predictPool: true });
+    expect(again.fittedFeatures).toBeUndefined();
+    expect(Array.from(again.holdoutPredictions)).toEqual(Array.from(first.holdoutPredictions));
+    expect(again.metrics.holdoutAccuracy).toBe(first.metrics.holdoutAccuracy);
+    expect(again.poolProbabilities).toHaveLength(200 * 2);
+    // A map fitted on another pool is refused.
+    const other = { ...first.fittedFeatures!, pool: first.fittedFeatures!.pool.subarray(0, 100) };
+    await expect(trainStudentInWorker({ ...options, fitted: other })).rejects.toThrow(/does not match this pool/);
+  });
 });

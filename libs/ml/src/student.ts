@@ -3,6 +3,7 @@ import type * as tf from '@tensorflow/tfjs';
 import type { BackendName } from './backend';
 import type { Dataset } from './data/dataset';
 import type { PseudoLabelling, ReleasedLabels, StudentMetrics } from './distill';
+import type { FeatureMap } from './features/feature-map';
 import type { ModelSpec } from './models';
 import { workerBootstrap } from './parallel';
 // A type-only import so that tsc compiles the worker entry with this module.
@@ -17,6 +18,18 @@ interface TransferableDataset {
 }
 
 /** 'pca': PCA of the public pool; 'edges': edge energy of the images, then PCA (see feature-map.ts). */
+/**
+ * A feature map already fitted on this pool (as a student's `fittedFeatures` returned it) and the
+ * pool's and holdout's rows through it: the worker skips fitting and applying it. The map is a
+ * function of public inputs only, so reusing it for another student of the same pool changes
+ * nothing but the time.
+ */
+export interface FittedFeatures {
+  map: FeatureMap;
+  pool: Float32Array;
+  holdout?: Float32Array;
+}
+
 export type StudentFeatures =
   { kind: 'input' } | { kind: 'pca'; components: number } | { kind: 'edges'; components: number; imageShape: [number, number] };
 
@@ -36,6 +49,8 @@ export interface StudentWorkerData {
   features?: StudentFeatures;
   /** Also return the student's class probabilities on every pool row (e.g. to choose further queries). */
   predictPool?: boolean;
+  /** With `features` other than inputs: the map already fitted on this very pool (see FittedFeatures). */
+  fitted?: FittedFeatures;
 }
 
 export interface StudentWorkerResult {
@@ -51,6 +66,8 @@ export interface StudentWorkerResult {
   holdoutPredictions: Int32Array;
   /** With `predictPool`: row-major class probabilities of every pool row (else empty). */
   poolProbabilities: Float32Array;
+  /** The feature map this worker fitted, with the rows through it, to pass as `fitted` next time; absent if none was fitted. */
+  fittedFeatures?: FittedFeatures;
 }
 
 export interface StudentTrainingOptions {
@@ -67,6 +84,8 @@ export interface StudentTrainingOptions {
   features?: StudentFeatures;
   /** Also return the student's class probabilities on every pool row. */
   predictPool?: boolean;
+  /** A feature map already fitted on this pool, for `features` (see FittedFeatures). */
+  fitted?: FittedFeatures;
 }
 
 function copyOut(d: Dataset): TransferableDataset {
@@ -98,6 +117,7 @@ export function trainStudentInWorker(options: StudentTrainingOptions): Promise<S
     ...(options.backend ? { backend: options.backend } : {}),
     ...(options.features ? { features: options.features } : {}),
     ...(options.predictPool ? { predictPool: true } : {}),
+    ...(options.fitted ? { fitted: options.fitted } : {}),
   };
   return new Promise((resolve, reject) => {
     const worker = new Worker(workerBootstrap('student'), { eval: true, workerData: data });

@@ -1,5 +1,5 @@
 import { HttpStatus, Injectable, Logger } from '@nestjs/common';
-import { trainStudentInWorker, type Dataset, type ReleasedLabels } from '@concord/ml';
+import { type Dataset, type FittedFeatures, type ReleasedLabels, trainStudentInWorker } from '@concord/ml';
 import { argmax } from '../aggregation/mechanisms';
 import { ProblemException } from '../common/problem';
 import { type JobRow, JobsRepository } from '../jobs/jobs.repository';
@@ -62,6 +62,12 @@ export function studentTargets(
 export class StudentsService {
   private readonly logger = new Logger('Students');
   private training = false;
+  /**
+   * The feature map last fitted for a (task, pool size, features) and the pool through it: the
+   * students of one pool (a job's rounds, the jobs of a task) share it instead of refitting it
+   * (edge energy of a 10k-image pool takes tens of seconds). Public inputs only; one entry.
+   */
+  private fitted: { key: string; features: FittedFeatures } | undefined;
 
   constructor(
     private readonly repository: StudentsRepository,
@@ -134,6 +140,8 @@ export class StudentsService {
       if (row !== undefined) position.set(l.queryIndex, row);
     }
     const released = all.filter((l) => position.has(l.queryIndex));
+    const key = `${task.id}/${pool.length}/${holdout.length}/${settings.features}/${settings.pcaComponents}`;
+    const fitted = settings.features !== 'input' && this.fitted?.key === key ? this.fitted.features : undefined;
     const result = await trainStudentInWorker({
       pool: toDataset(pool),
       ...(holdout.length > 0 ? { holdout: toDataset(holdout) } : {}),
@@ -149,7 +157,9 @@ export class StudentsService {
         ? { features: { kind: 'edges', components: settings.pcaComponents ?? 100, imageShape: imageShapeOf(task.inputSpec)! } }
         : {}),
       ...(options.predictPool ? { predictPool: true } : {}),
+      ...(fitted ? { fitted } : {}),
     });
+    if (result.fittedFeatures) this.fitted = { key, features: result.fittedFeatures };
     return { result, all, holdout, pool, poolQueries, classes: task.classes.length };
   }
 
