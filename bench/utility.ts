@@ -57,8 +57,6 @@ interface JobConfiguration {
   evaluationQueries?: number;
   /** Soft labels only: σ is the coordinator's plan for this ε at δ over `queries` (POST /privacy/calibrate). */
   planEpsilon?: number;
-  /** Run only with `--compare` (a side-by-side baseline that does not fit the 352 s budget). */
-  compareOnly?: boolean;
   /** Pool queries asked in rounds chosen by a student (POST /jobs `querySelection`). */
   querySelection?: { kind: 'student_margin'; rounds: number; targetMargin: number };
 }
@@ -94,15 +92,14 @@ const ALL_SETUPS: { teachers: number; epochs: string; jobs: JobConfiguration[] }
         mechanism: { kind: 'gaussian_soft_labels', sigma: 0, clipNorm: 1 },
         planEpsilon: 2,
         queries: 1500,
-        // The next job with its queries in order: run with `-- --compare` (over the 352 s budget).
-        compareOnly: true,
       },
       // The same, but the pool queries are asked in 3 rounds of 500: the first 500 pool images,
       // then twice the 500 unasked images whose top-two margin under a student trained on what was
       // released so far is closest to 0.3 (querySelection; post-processing, so the same ε). In
       // simulation (6 draws) that gave 0.807 against 0.793 for the first 1,500 (BENCHMARKS
-      // "Utility / Session 6"). Each round waits for its student (~35 s). (Session 5's job with
-      // the teachers' votes instead of probabilities was dropped to stay within 352 s.)
+      // "Utility / Session 6"). Each round waits for its student (seconds: the students of one pool
+      // share its feature map). Session 5's job with the teachers' votes instead of probabilities
+      // was dropped: it did no better.
       {
         name: 'gaussian soft labels, 3 rounds chosen by the student',
         mechanism: { kind: 'gaussian_soft_labels', sigma: 0, clipNorm: 1 },
@@ -135,11 +132,7 @@ const ALL_SETUPS: { teachers: number; epochs: string; jobs: JobConfiguration[] }
 /** `--teachers 250,500` picks set-ups by teacher count; the default runs 250 only (the 352 s budget). */
 const teachersFlag = process.argv.indexOf('--teachers');
 const wanted = teachersFlag > 0 ? process.argv[teachersFlag + 1].split(',').map(Number) : [250];
-const COMPARE = process.argv.includes('--compare');
-const SETUPS = ALL_SETUPS.filter((s) => wanted.includes(s.teachers)).map((s) => ({
-  ...s,
-  jobs: s.jobs.filter((j) => COMPARE || !j.compareOnly),
-}));
+const SETUPS = ALL_SETUPS.filter((s) => wanted.includes(s.teachers));
 if (SETUPS.length === 0) throw new Error(`--teachers: choose among ${ALL_SETUPS.map((s) => s.teachers).join(', ')}`);
 // The bench computes the raw data-dependent ε from the votes on the first pool images; a job that
 // selects its queries asks others, so it must be one without a data-dependent analysis.
