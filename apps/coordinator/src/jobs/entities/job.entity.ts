@@ -44,6 +44,7 @@ export interface StudentSettings {
 @Check('CHK_jobs_delta', `"delta" > 0 AND "delta" < 1`)
 @Check('CHK_jobs_evaluation_queries', `"evaluation_queries" >= 0 AND "evaluation_queries" < "queries"`)
 @Check('CHK_jobs_progress', `"next_query" <= "queries" AND "released" <= "next_query" AND "answered" <= "released"`)
+@Check('CHK_jobs_pool_order', `("query_selection" IS NULL) = ("pool_order" IS NULL)`)
 export class JobEntity {
   @PrimaryGeneratedColumn('uuid', { primaryKeyConstraintName: 'PK_jobs' })
   id!: string;
