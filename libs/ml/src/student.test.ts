@@ -16,20 +16,25 @@ function toy(n: number, offset: number): { features: Float32Array; labels: Int32
   return { features, labels };
 }
 
+/** A student of the toy pool (200 rows) with a 100-row holdout, trained on the true labels of `answered`. */
+function toyTraining(answered: number[]) {
+  const pool = toy(200, 1);
+  const holdout = toy(100, 7);
+  return {
+    pool: { ...pool, shape: [2], count: 200, classes: 2 },
+    holdout: { ...holdout, shape: [2], count: 100, classes: 2 },
+    released: { kind: 'hard', indices: Int32Array.from(answered), labels: Int32Array.from(answered.map((i) => pool.labels[i])) },
+    spec: { kind: 'mlp', inputSize: 2, hidden: [16], classes: 2 },
+    epochs: 30,
+    batchSize: 32,
+    backend: 'cpu',
+  } as const;
+}
+
 describe('trainStudentInWorker', () => {
   it('trains in a worker thread on the answered queries and returns tfjs-node-layout artifacts', async () => {
-    const pool = toy(200, 1);
-    const holdout = toy(100, 7);
     const answered = Array.from({ length: 200 }, (_, i) => i).filter((i) => i % 3 !== 0);
-    const result = await trainStudentInWorker({
-      pool: { ...pool, shape: [2], count: 200, classes: 2 },
-      holdout: { ...holdout, shape: [2], count: 100, classes: 2 },
-      released: { kind: 'hard', indices: Int32Array.from(answered), labels: Int32Array.from(answered.map((i) => pool.labels[i])) },
-      spec: { kind: 'mlp', inputSize: 2, hidden: [16], classes: 2 },
-      epochs: 30,
-      batchSize: 32,
-      backend: 'cpu',
-    });
+    const result = await trainStudentInWorker({ ...toyTraining(answered), epochs: 30 });
     expect(result.metrics.labelled).toBe(answered.length);
     expect(result.metrics.holdoutAccuracy).toBeGreaterThan(0.95);
     expect(result.parameters).toBe(2 * 16 + 16 + 16 * 2 + 2);
@@ -38,19 +43,8 @@ describe('trainStudentInWorker', () => {
   });
 
   it('returns the feature map it fitted; given it back, trains the same student without refitting, and predicts the pool on request', async () => {
-    const pool = toy(200, 1);
-    const holdout = toy(100, 7);
     const answered = Array.from({ length: 200 }, (_, i) => i).filter((i) => i % 2 === 0);
-    const options = {
-      pool: { ...pool, shape: [2], count: 200, classes: 2 },
-      holdout: { ...holdout, shape: [2], count: 100, classes: 2 },
-      released: { kind: 'hard', indices: Int32Array.from(answered), labels: Int32Array.from(answered.map((i) => pool.labels[i])) },
-      spec: { kind: 'mlp', inputSize: 2, hidden: [16], classes: 2 },
-      epochs: 20,
-      batchSize: 32,
-      backend: 'cpu',
-      features: { kind: 'pca', components: 2 },
-    } as const;
+    const options = { ...toyTraining(answered), epochs: 20, features: { kind: 'pca', components: 2 } } as const;
     const first = await trainStudentInWorker(options);
     expect(first.fittedFeatures?.pool).toHaveLength(200 * 2);
     expect(first.fittedFeatures?.holdout).toHaveLength(100 * 2);

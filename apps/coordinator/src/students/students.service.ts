@@ -114,7 +114,7 @@ export class StudentsService {
    * Trains a student, in a worker, on what `job` released for its pool queries so far (evaluation
    * queries are never learned from).
    */
-  private async fit(job: JobRow, options: { predictPool: boolean }) {
+  private async fit(job: JobRow, options: { predictPool: boolean; labels?: Awaited<ReturnType<JobsRepository['releasedLabels']>> }) {
     const task = (await this.tasks.find(job.taskId))!;
     const settings = studentSettingsOf(job.studentSettings, job.mechanism);
     const width = featureCount(task.inputSpec);
@@ -131,7 +131,7 @@ export class StudentsService {
     };
     const rowOf = new Map(pool.map((p, i) => [p.idx, i]));
     const poolQueries = job.queries - job.evaluationQueries;
-    const all = await this.jobs.releasedLabels(job.id);
+    const all = options.labels ?? (await this.jobs.releasedLabels(job.id));
     // A pool query's row in the pool the student is given (query selection reorders the pool).
     const position = new Map<number, number>();
     for (const l of all) {
@@ -175,7 +175,8 @@ export class StudentsService {
     const poolQueries = job.queries - job.evaluationQueries;
     const count = Math.min(roundSize(selection, poolQueries), poolQueries - chosen.length);
     const asked = new Set(chosen);
-    const labelled = (await this.jobs.releasedLabels(jobId)).some((l) => l.soft !== null || (l.answered && l.label !== null));
+    const labels = await this.jobs.releasedLabels(jobId);
+    const labelled = labels.some((l) => l.soft !== null || (l.answered && l.label !== null));
     let examples: number[];
     if (!labelled) {
       // Nothing answered yet (Confident-GNMax may answer none of a small round): no student can be
@@ -186,7 +187,7 @@ export class StudentsService {
         .filter((idx) => !asked.has(idx))
         .slice(0, count);
     } else {
-      const { result, pool, classes } = await this.fit(job, { predictPool: true });
+      const { result, pool, classes } = await this.fit(job, { predictPool: true, labels });
       const candidates = pool.flatMap((p, row) => (asked.has(p.idx) ? [] : [row]));
       examples = chooseByMargin(result.poolProbabilities, classes, candidates, count, selection.targetMargin).map((row) => pool[row].idx);
     }
